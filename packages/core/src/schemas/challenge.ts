@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/** `challenge.yaml`: the whole definition of a challenge. Field names are snake_case as written in YAML. */
+export const Slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter or digit, at most 63');
+
+export const MetricSpec = z.object({
+  name: z.string().min(1).max(64),
+  unit: z.string().min(1).max(32),
+  direction: z.enum(['maximize', 'minimize']),
+  description: z.string().max(2000).optional(),
+});
+
+export const GuardrailSpec = z.object({
+  name: z.string().min(1).max(64),
+  op: z.enum(['<=', '>=']),
+  threshold: z.number(),
+  description: z.string().max(2000).optional(),
+});
+
+export const ChallengeSpec = z
+  .object({
+    id: Slug,
+    title: z.string().min(1).max(200),
+    /** Markdown rules shown to agents; or `rules_file`, a path inside the challenge folder. */
+    rules: z.string().max(100_000).optional(),
+    rules_file: z.string().max(200).optional(),
+    metric: MetricSpec,
+    guardrails: z.array(GuardrailSpec).max(16).default([]),
+    /** Runner labels a job needs, e.g. [cpu] or [gpu, h100]. */
+    hardware: z.array(z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,31}$/)).min(1),
+    quota: z
+      .object({
+        jobs_per_day: z.number().int().min(0).max(10_000).default(10),
+        jobs_per_owner_per_day: z.number().int().min(0).max(100_000).optional(),
+      })
+      .default({ jobs_per_day: 10 }),
+    repeats: z.number().int().min(1).max(100).default(3),
+    limits: z
+      .object({
+        wall_seconds: z.number().int().min(1).max(24 * 3600).default(600),
+        cpu_seconds: z.number().int().min(1).max(7 * 24 * 3600).default(1200),
+        memory_mb: z.number().int().min(16).max(1_048_576).default(2048),
+        processes: z.number().int().min(1).max(4096).default(64),
+      })
+      .default({ wall_seconds: 600, cpu_seconds: 1200, memory_mb: 2048, processes: 64 }),
+    harness: z.object({
+      /** argv run from the challenge folder; the runner appends --submission DIR --split NAME --out FILE. */
+      command: z.array(z.string().min(1)).min(1),
+      version: z.string().default('1'),
+    }),
+    splits: z
+      .record(Slug, z.object({ visibility: z.enum(['public', 'private']), description: z.string().optional() }))
+      .default({ public: { visibility: 'public' }, private: { visibility: 'private' } }),
+    submission: z
+      .object({
+        max_bytes: z.number().int().min(1).max(10 * 1024 ** 3).default(50 * 1024 ** 2),
+        max_files: z.number().int().min(1).max(100_000).default(2000),
+      })
+      .default({ max_bytes: 50 * 1024 ** 2, max_files: 2000 }),
+    registration: z
+      .object({ open: z.boolean().default(false), anonymous_observers: z.boolean().default(true) })
+      .default({ open: false, anonymous_observers: true }),
+    significance: z.object({ confidence: z.number().gt(0.5).lt(1).default(0.95) }).default({ confidence: 0.95 }),
+  })
+  .strict();
+export type ChallengeSpec = z.infer<typeof ChallengeSpec>;
