@@ -1,0 +1,54 @@
+import { AgoraError, type ErrorCode } from '@agora/core';
+import { Hono } from 'hono';
+import { authenticate, bearer } from './auth.ts';
+import type { AppEnv } from './mount.ts';
+import { openApiDocument } from './openapi.ts';
+import { mountEvents } from './routes/events.ts';
+import { mountIdentity } from './routes/identity.ts';
+import type { Services } from './services.ts';
+
+export const VERSION = '0.1.0';
+
+/** Each area of the API mounts its routes; see routes/. */
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents];
+
+/** PostgreSQL errors that are the caller's doing, should one slip past validation. */
+const pgErrors: Record<string, [ErrorCode, string]> = {
+  '23505': ['conflict', 'that already exists'],
+  '23503': ['not_found', 'a referenced record does not exist'],
+  '22001': ['validation_failed', 'a value is too long'],
+  '22P02': ['validation_failed', 'a value has the wrong format'],
+  '22003': ['validation_failed', 'a number is out of range'],
+  '40001': ['conflict', 'a concurrent change got there first; try again'],
+};
+
+export function createApp(services: Services): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    c.set('services', services);
+    const key = bearer(c.req.header('authorization'));
+    // A key that is present but bad is refused even where no key is needed: silent downgrade to anonymous would hide mistakes.
+    c.set('actor', key ? await authenticate(services.db, key) : null);
+    await next();
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true, version: VERSION, engine: services.db.engine }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument(VERSION)));
+  for (const mountArea of areas) mountArea(app);
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, details: null } }, 404));
+  app.onError((err, c) => {
+    if (err instanceof AgoraError) {
+      return c.json({ error: { code: err.code, message: err.message, details: err.details } }, err.status as 400);
+    }
+    const pgCode = (err as { code?: unknown }).code;
+    const known = typeof pgCode === 'string' ? pgErrors[pgCode] : undefined;
+    if (known) return c.json({ error: { code: known[0], message: known[1], details: null } }, (known[0] === 'conflict' ? 409 : known[0] === 'not_found' ? 404 : 400) as 400);
+    // Unexpected errors: the message may name server paths or private data, so the caller gets an id to report instead.
+    const ref = Math.random().toString(36).slice(2, 10);
+    console.error(`[agora] internal error ${ref} on ${c.req.method} ${c.req.path}:`, err);
+    return c.json({ error: { code: 'internal', message: `internal error (reference ${ref}); the server log has the details`, details: { ref } } }, 500);
+  });
+  return app;
+}

@@ -1,0 +1,72 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { AgoraError } from '@agora/core';
+import type { Queryable } from '@agora/store';
+
+/** Who is calling: resolved from the API key on every request, never cached across requests. */
+export interface Actor {
+  participantId: number;
+  handle: string;
+  isAdmin: boolean;
+  keyId: string;
+}
+
+const KEY_PREFIX = 'agora';
+
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/**
+ * Keys look like `agora_<keyId>_<secret>`. The id finds the row; the secret is compared by hash.
+ * A plain SHA-256 suffices because the secret is 256 random bits: no dictionary to guess from.
+ */
+export function newApiKey(): { keyId: string; secret: string; apiKey: string } {
+  const keyId = randomBytes(8).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  return { keyId, secret, apiKey: `${KEY_PREFIX}_${keyId}_${secret}` };
+}
+
+export async function issueKey(
+  tx: Queryable,
+  participantId: number,
+  opts: { label?: string | null; expiresInDays?: number | null } = {},
+): Promise<{ keyId: string; apiKey: string; expiresAt: string | null }> {
+  const key = newApiKey();
+  const [row] = await tx.query<{ expires_at: Date | null }>(
+    `insert into api_keys (id, participant_id, secret_hash, label, expires_at)
+     values ($1, $2, $3, $4, case when $5::int is null then null else now() + make_interval(days => $5::int) end)
+     returning expires_at`,
+    [key.keyId, participantId, hashSecret(key.secret), opts.label ?? null, opts.expiresInDays ?? null],
+  );
+  return { keyId: key.keyId, apiKey: key.apiKey, expiresAt: row!.expires_at?.toISOString() ?? null };
+}
+
+export function parseApiKey(raw: string): { keyId: string; secret: string } | null {
+  const m = /^agora_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/.exec(raw.trim());
+  return m ? { keyId: m[1]!, secret: m[2]! } : null;
+}
+
+export async function authenticate(db: Queryable, raw: string): Promise<Actor> {
+  const parsed = parseApiKey(raw);
+  if (!parsed) throw new AgoraError('unauthorized', 'malformed API key: expected agora_<id>_<secret>');
+  const [row] = await db.query<{
+    secret_hash: string; revoked_at: Date | null; expires_at: Date | null; participant_id: number; handle: string; is_admin: boolean;
+  }>(
+    `select k.secret_hash, k.revoked_at, k.expires_at, p.id as participant_id, p.handle, p.is_admin
+     from api_keys k join participants p on p.id = k.participant_id where k.id = $1`,
+    [parsed.keyId],
+  );
+  const expected = Buffer.from(row?.secret_hash ?? '0'.repeat(64), 'hex');
+  const given = Buffer.from(hashSecret(parsed.secret), 'hex');
+  if (!row || !timingSafeEqual(expected, given)) throw new AgoraError('unauthorized', 'unknown API key');
+  if (row.revoked_at) throw new AgoraError('unauthorized', `API key ${parsed.keyId} was revoked`, { keyId: parsed.keyId });
+  if (row.expires_at && row.expires_at.getTime() <= Date.now())
+    throw new AgoraError('unauthorized', `API key ${parsed.keyId} expired at ${row.expires_at.toISOString()}`, { keyId: parsed.keyId });
+  // Best effort and outside any transaction: a lost update of last_used_at harms nothing.
+  void db.query('update api_keys set last_used_at = now() where id = $1', [parsed.keyId]).catch(() => {});
+  return { participantId: row.participant_id, handle: row.handle, isAdmin: row.is_admin, keyId: parsed.keyId };
+}
+
+export function bearer(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /^Bearer\s+(.+)$/i.exec(header);
+  return m ? m[1]! : header;
+}

@@ -1,0 +1,46 @@
+import { EVENTS_CHANNEL, type Db } from '@agora/store';
+
+/**
+ * Wakes live streams when an event commits. It carries no data: a woken stream reads the event
+ * table after its last id, so a missed or coalesced NOTIFY can delay but never lose an event.
+ */
+export class EventHub {
+  private version = 0;
+  private waiters = new Set<() => void>();
+  private stopListening: (() => Promise<void>) | null = null;
+
+  async start(db: Db): Promise<void> {
+    this.stopListening = await db.listen(EVENTS_CHANNEL, () => this.bump());
+  }
+
+  bump(): void {
+    this.version++;
+    for (const wake of this.waiters) wake();
+    this.waiters.clear();
+  }
+
+  get current(): number {
+    return this.version;
+  }
+
+  /** Resolves at the next event after `seen` (at once if one came already), or after timeoutMs. */
+  wait(seen: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.version !== seen || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.stopListening?.();
+    this.bump();
+  }
+}

@@ -1,0 +1,51 @@
+import { AgoraError, eventRoutes as r, type AgoraEvent } from '@agora/core';
+import { eventsAfter, type EventRow } from '@agora/store';
+import type { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { access } from '../collab.ts';
+import { mount, type AppEnv } from '../mount.ts';
+
+export const eventOut = (e: EventRow): AgoraEvent => ({
+  id: e.id, type: e.type, actor: e.actor_handle, subject: e.subject, payload: e.payload, createdAt: e.created_at.toISOString(),
+});
+
+const STREAM_BATCH = 500;
+const HEARTBEAT_MS = 15_000;
+
+export function mountEvents(app: Hono<AppEnv>) {
+  mount(app, r.listEvents, async ({ actor, params, query, services: { db } }) => {
+    const a = await access(db, params.collab, actor);
+    const types = query.types?.split(',').map((t) => t.trim()).filter(Boolean);
+    const rows = await eventsAfter(db, a.collab.id, query.after, query.limit, types);
+    return { items: rows.map(eventOut), lastId: rows.at(-1)?.id ?? query.after };
+  });
+
+  // Server-sent events. Resumes after Last-Event-ID (or ?after=): every event once, in id order.
+  app.get('/v1/collaborations/:collab/events/stream', async (c) => {
+    const { db, hub } = c.get('services');
+    const a = await access(db, c.req.param('collab'), c.get('actor'));
+    const from = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
+    if (!/^\d{1,15}$/.test(from)) throw new AgoraError('validation_failed', 'Last-Event-ID / after must be a non-negative integer event id');
+    let cursor = Number(from);
+    return streamSSE(c, async (stream) => {
+      const aborted = new AbortController();
+      stream.onAbort(() => aborted.abort());
+      let lastWrite = Date.now();
+      while (!aborted.signal.aborted) {
+        const seen = hub.current;
+        const rows = await eventsAfter(db, a.collab.id, cursor, STREAM_BATCH);
+        for (const row of rows) {
+          await stream.writeSSE({ id: String(row.id), event: row.type, data: JSON.stringify(eventOut(row)) });
+          cursor = row.id;
+          lastWrite = Date.now();
+        }
+        if (rows.length === STREAM_BATCH) continue;
+        await hub.wait(seen, HEARTBEAT_MS, aborted.signal);
+        if (Date.now() - lastWrite >= HEARTBEAT_MS && !aborted.signal.aborted) {
+          await stream.write(': keep-alive\n\n');
+          lastWrite = Date.now();
+        }
+      }
+    });
+  });
+}

@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { migrate, openDb, type Db, type Queryable } from '@agora/store';
+import { createApp } from './app.ts';
+import { issueKey } from './auth.ts';
+import { EventHub } from './hub.ts';
+import type { ServerConfig, Services } from './services.ts';
+
+export interface StartOptions {
+  /** postgres://... or a PGlite data directory; an already open Db wins. */
+  database?: string;
+  db?: Db;
+  host?: string;
+  port?: number;
+  dataDir: string;
+}
+
+export interface RunningServer {
+  url: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function createServices(db: Db, config: ServerConfig): Promise<Services> {
+  mkdirSync(config.dataDir, { recursive: true });
+  await migrate(db);
+  const hub = new EventHub();
+  await hub.start(db);
+  return { db, hub, config };
+}
+
+export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const db = opts.db ?? (await openDb(opts.database));
+  const services = await createServices(db, { dataDir: opts.dataDir, publicUrl: '' });
+  const app = createApp(services);
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
+  services.config.publicUrl = url;
+  return {
+    url,
+    services,
+    async close() {
+      await services.hub.stop();
+      // Open SSE streams would hold the server open forever.
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!opts.db) await db.close();
+    },
+  };
+}
+
+/**
+ * The first admin: created once, its key returned once. Later starts return null (the key is
+ * stored hashed); `agora admin-key` issues a fresh one to whoever can open the database.
+ */
+export async function ensureAdmin(db: Queryable & { transaction: Db['transaction'] }, handle = 'organizer'): Promise<{ handle: string; apiKey: string } | null> {
+  return db.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock(4242004)');
+    const [existing] = await tx.query('select id from participants where is_admin limit 1');
+    if (existing) return null;
+    const [p] = await tx.query<{ id: number }>(
+      `insert into participants (handle, kind, owner, is_admin) values ($1, 'human', 'local', true) returning id`, [handle]);
+    const key = await issueKey(tx, p!.id, { label: 'first admin' });
+    return { handle, apiKey: key.apiKey };
+  });
+}
+
+export async function issueAdminKey(db: Db): Promise<{ handle: string; apiKey: string }> {
+  return db.transaction(async (tx) => {
+    const [p] = await tx.query<{ id: number; handle: string }>('select id, handle from participants where is_admin order by id limit 1');
+    if (!p) throw new Error('no admin yet: start the server once');
+    const key = await issueKey(tx, p.id, { label: 'admin-key command' });
+    return { handle: p.handle, apiKey: key.apiKey };
+  });
+}

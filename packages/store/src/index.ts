@@ -1,0 +1,4 @@
+export * from './db.ts';
+export * from './events.ts';
+export * from './migrate.ts';
+export * from './challenge-dir.ts';

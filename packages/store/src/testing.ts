@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openPglite, openPostgres, type Db } from './db.ts';
+import { migrate, migrationsDigest } from './migrate.ts';
+
+/**
+ * A migrated, empty database for one test, on the engine named by AGORA_TEST_ENGINE
+ * (`pglite`, the default, or `postgres`). Both clone a template built once per schema version,
+ * because initdb plus migrations costs seconds and a clone costs milliseconds.
+ */
+export interface TestDb {
+  db: Db;
+  engine: 'pglite' | 'postgres';
+  dispose(): Promise<void>;
+}
+
+export const testEngine = (): 'pglite' | 'postgres' =>
+  process.env.AGORA_TEST_ENGINE === 'postgres' ? 'postgres' : 'pglite';
+
+export const testPostgresUrl = () => process.env.AGORA_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export async function openTestDb(): Promise<TestDb> {
+  return testEngine() === 'postgres' ? openPostgresTestDb() : openPgliteTestDb();
+}
+
+async function openPgliteTestDb(): Promise<TestDb> {
+  const template = join(tmpdir(), `agora-pglite-template-${migrationsDigest()}`);
+  if (!existsSync(join(template, 'PG_VERSION'))) {
+    // Build aside and rename, so parallel test files never see a half-built template.
+    const building = `${template}.building-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const db = await openPglite(building);
+    await migrate(db);
+    await db.close();
+    try {
+      renameSync(building, template);
+    } catch {
+      rmSync(building, { recursive: true, force: true }); // another process won the race
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'agora-pglite-test-'));
+  cpSync(template, dir, { recursive: true });
+  const db = await openPglite(dir);
+  return {
+    db,
+    engine: 'pglite',
+    async dispose() {
+      await db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: testPostgresUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function openPostgresTestDb(): Promise<TestDb> {
+  const base = testPostgresUrl();
+  const template = `agora_tpl_${migrationsDigest()}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  try {
+    // One builder at a time across parallel test processes.
+    await admin.query('select pg_advisory_lock(4242003)');
+    const exists = await admin.query('select 1 from pg_database where datname = $1', [template]);
+    if (!exists.rowCount) {
+      const building = `${template}_b`;
+      await admin.query(`drop database if exists ${building}`);
+      await admin.query(`create database ${building}`);
+      const db = await openPostgres(withDatabase(base, building), { max: 1 });
+      await migrate(db);
+      await db.close();
+      await admin.query(`alter database ${building} rename to ${template}`);
+    }
+    const name = `agora_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    await admin.query(`create database ${name} template ${template}`);
+    await admin.query('select pg_advisory_unlock(4242003)');
+    const db = await openPostgres(withDatabase(base, name));
+    return {
+      db,
+      engine: 'postgres',
+      async dispose() {
+        await db.close();
+        await adminQuery(`drop database if exists ${name}`);
+      },
+    };
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A scratch directory removed at dispose; for tests that need files (artifacts, bundles). */
+export function tempDir(prefix = 'agora-test-'): { path: string; dispose(): void } {
+  mkdirSync(tmpdir(), { recursive: true });
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
