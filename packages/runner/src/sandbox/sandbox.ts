@@ -1,0 +1,547 @@
+// The submission sandbox: runs an untrusted command under bubblewrap with no
+// network, a read-only view of its bundle, a private scratch directory and
+// wall-clock, CPU-time, memory and process-count limits, and kills the whole
+// process tree at the end. See README.md here and docs/decisions/0020-sandbox.md.
+
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createCgroup, type Cgroup } from './cgroup.ts';
+import { killPids, processTree, readProc, treeUsage } from './proctree.ts';
+
+export interface SandboxLimits {
+  /** Wall-clock seconds before the whole tree is killed. */
+  wallSeconds: number;
+  /** CPU seconds (user + system, summed over the whole tree). */
+  cpuSeconds: number;
+  /** Memory of the whole tree in MiB (cgroup charge, or summed RSS when polling). */
+  memoryMb: number;
+  /** Tasks (processes and threads) the submission may have at once. */
+  processes: number;
+}
+
+export interface SandboxSpec {
+  /** Host directory with the submission; appears read-only at /submission (the cwd). */
+  bundleDir: string;
+  /** Host directory for scratch; appears read-write at /scratch (HOME, TMPDIR, /tmp). */
+  scratchDir: string;
+  /** argv; argv[0] is looked up on the sandbox PATH (Node's bin dir, /usr/local/bin, /usr/bin, /bin). */
+  command: string[];
+  /** Extra environment; the host environment is never inherited. */
+  env?: Record<string, string>;
+  limits: SandboxLimits;
+  /** Host paths bound read-only at the same path inside (a venv, a dataset). */
+  readOnlyBinds?: string[];
+  /** Device nodes passed through, e.g. ['/dev/nvidia*'] for GPU jobs (globs allowed in the last component). */
+  devices?: string[];
+}
+
+export type KillCause = 'wall_time' | 'cpu_time' | 'memory' | 'processes' | 'requested';
+
+export interface SandboxOutcome {
+  /** Exit status. Under bubblewrap a command killed by signal N exits 128+N (and `signal` names N). */
+  exitCode: number | null;
+  signal: string | null;
+  killed: null | { by: KillCause; reason: string; atMs: number };
+  wallMs: number;
+  cpuMs?: number;
+  peakRssMb?: number;
+  sandbox: 'bubblewrap' | 'none';
+  /** How the limits were enforced on this host. */
+  enforcement: { memory: 'cgroup' | 'poll'; processes: 'cgroup' | 'poll'; cpu: 'cgroup' | 'poll' };
+  /** Plain-language remarks (e.g. a fork that failed at the process limit). */
+  notes: string[];
+}
+
+export interface SandboxProbe {
+  available: boolean;
+  kind: 'bubblewrap' | 'none';
+  reason?: string;
+  version?: string;
+  bwrapPath?: string;
+}
+
+export interface SpawnSandboxedOptions {
+  /** Run without isolation when bubblewrap is unusable (loudly logged). */
+  allowUnsandboxed?: boolean;
+  /** bwrap binary (default: $AGORA_SANDBOX_BWRAP, else `bwrap` on PATH). */
+  bwrapPath?: string;
+  /** Where the loud warnings go (default: stderr). */
+  log?: (line: string) => void;
+  /** Limit-polling interval in ms (default 100). */
+  pollMs?: number;
+}
+
+export interface SandboxedProcess {
+  child: ChildProcessWithoutNullStreams;
+  done: Promise<SandboxOutcome>;
+  /** Kill the whole tree now; the outcome says killed.by 'requested' with this reason. */
+  kill(reason: string): void;
+}
+
+export class SandboxUnavailableError extends Error {
+  readonly code = 'SANDBOX_UNAVAILABLE';
+  readonly reason: string;
+  constructor(reason: string) {
+    super(
+      `refusing to run an untrusted submission without a sandbox: ${reason}. ` +
+        'Install bubblewrap (apt-get install bubblewrap) or start the runner with the explicit unsandboxed opt-out.',
+    );
+    this.name = 'SandboxUnavailableError';
+    this.reason = reason;
+  }
+}
+
+/** Fixed paths inside the sandbox. */
+export const SANDBOX_PATHS = { bundle: '/submission', scratch: '/scratch' } as const;
+
+const SANDBOX_UID = 1000;
+const SANDBOX_GID = 1000;
+/** The two bubblewrap supervisor processes that live in the run's cgroup. */
+const SUPERVISOR_TASKS = 2;
+
+// ---------------------------------------------------------------------------
+// probing
+
+const probeCache = new Map<string, SandboxProbe>();
+
+function findBwrap(explicit?: string): string | null {
+  const wanted = explicit ?? process.env.AGORA_SANDBOX_BWRAP;
+  if (wanted) return wanted;
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/bin', '/usr/local/bin']);
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = path.join(d, 'bwrap');
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {}
+  }
+  return null;
+}
+
+/** Synchronous probe (cached per bwrap path): is bubblewrap installed and able to build a sandbox here? */
+export function probeSandboxSync(opts: { bwrapPath?: string } = {}): SandboxProbe {
+  const bwrap = findBwrap(opts.bwrapPath);
+  if (!bwrap) {
+    return { available: false, kind: 'none', reason: 'bubblewrap (bwrap) is not installed' };
+  }
+  const cached = probeCache.get(bwrap);
+  if (cached) return cached;
+  let result: SandboxProbe;
+  const v = spawnSync(bwrap, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (v.error || v.status !== 0) {
+    result = {
+      available: false,
+      kind: 'none',
+      bwrapPath: bwrap,
+      reason: `bubblewrap at ${bwrap} does not run (${v.error?.message ?? `exit ${v.status}`})`,
+    };
+  } else {
+    const version = v.stdout.trim().replace(/^bubblewrap\s+/, '');
+    // A real trial: the namespaces we need (user, pid, net, ...) may be refused
+    // by seccomp (default Docker profile) or kernel.unprivileged_userns_clone=0.
+    const t = spawnSync(
+      bwrap,
+      [...baseArgs(), '--', '/bin/sh', '-c', 'exit 0'],
+      { encoding: 'utf8', timeout: 10_000, env: { PATH: '/usr/bin:/bin' } },
+    );
+    if (t.error || t.status !== 0) {
+      result = {
+        available: false,
+        kind: 'none',
+        bwrapPath: bwrap,
+        version,
+        reason: `bubblewrap ${version} cannot create a sandbox here: ${(t.stderr || t.error?.message || `exit ${t.status}`).trim()}`,
+      };
+    } else {
+      result = { available: true, kind: 'bubblewrap', bwrapPath: bwrap, version };
+    }
+  }
+  probeCache.set(bwrap, result);
+  return result;
+}
+
+export async function probeSandbox(opts: { bwrapPath?: string } = {}): Promise<SandboxProbe> {
+  return probeSandboxSync(opts);
+}
+
+// ---------------------------------------------------------------------------
+// bubblewrap arguments
+
+/** Namespaces, identity and the minimal read-only system. */
+function baseArgs(): string[] {
+  const args = [
+    '--unshare-all', // user, ipc, pid, net (loopback only), uts, cgroup
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop', 'ALL',
+    '--uid', String(SANDBOX_UID),
+    '--gid', String(SANDBOX_GID),
+    '--hostname', 'agora-sandbox',
+    '--ro-bind', '/usr', '/usr',
+  ];
+  for (const top of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
+    const p = `/${top}`;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) args.push('--symlink', fs.readlinkSync(p), p);
+    else if (st.isDirectory()) args.push('--ro-bind', p, p);
+  }
+  args.push('--proc', '/proc', '--dev', '/dev');
+  return args;
+}
+
+/** Host /etc entries a program may need; nothing secret (no shadow, ssl/private, ...). */
+const ETC_FILES = [
+  'ld.so.cache',
+  'ld.so.conf',
+  'ld.so.conf.d',
+  'alternatives',
+  'localtime',
+  'nsswitch.conf',
+  'os-release',
+];
+
+let fakeEtcDir: string | null = null;
+
+/** passwd/group/hosts naming the sandbox user, written once per runner process. */
+function fakeEtc(): string {
+  if (fakeEtcDir && fs.existsSync(fakeEtcDir)) return fakeEtcDir;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-sandbox-etc-'));
+  fs.chmodSync(dir, 0o755);
+  const files: Record<string, string> = {
+    passwd:
+      'root:x:0:0:root:/root:/usr/sbin/nologin\n' +
+      `agora:x:${SANDBOX_UID}:${SANDBOX_GID}:agora submission:${SANDBOX_PATHS.scratch}:/bin/sh\n` +
+      'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+    group: `root:x:0:\nagora:x:${SANDBOX_GID}:\nnogroup:x:65534:\n`,
+    hosts: '127.0.0.1\tlocalhost agora-sandbox\n::1\tlocalhost\n',
+    hostname: 'agora-sandbox\n',
+  };
+  for (const [name, text] of Object.entries(files)) {
+    fs.writeFileSync(path.join(dir, name), text, { mode: 0o644 });
+  }
+  fakeEtcDir = dir;
+  return dir;
+}
+
+/** Directory of the Node binary running us (real path), so `node` works inside. */
+export function nodeBinDir(): string {
+  return path.dirname(fs.realpathSync(process.execPath));
+}
+
+function expandDevices(devices: string[]): string[] {
+  const out: string[] = [];
+  for (const d of devices) {
+    const base = path.basename(d);
+    if (!/[*?]/.test(base)) {
+      if (!fs.existsSync(d)) throw new Error(`sandbox: device ${d} does not exist on this host`);
+      out.push(d);
+      continue;
+    }
+    const dir = path.dirname(d);
+    const re = new RegExp(
+      '^' + base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+    );
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {}
+    for (const n of names.sort()) if (re.test(n)) out.push(path.join(dir, n));
+  }
+  return out;
+}
+
+function sandboxPath(): string {
+  const nodeDir = nodeBinDir();
+  return [nodeDir, '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+}
+
+/** Full bwrap argv (without the bwrap binary itself), ending with `--` and the command. */
+export function bwrapArgs(spec: SandboxSpec): string[] {
+  const args = baseArgs();
+  args.push('--tmpfs', '/dev/shm');
+  for (const dev of expandDevices(spec.devices ?? [])) args.push('--dev-bind', dev, dev);
+  for (const name of ETC_FILES) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
+  const etc = fakeEtc();
+  for (const name of ['passwd', 'group', 'hosts', 'hostname']) {
+    args.push('--ro-bind', path.join(etc, name), `/etc/${name}`);
+  }
+  const nodeDir = nodeBinDir();
+  if (!nodeDir.startsWith('/usr/')) args.push('--ro-bind', nodeDir, nodeDir);
+  for (const p of spec.readOnlyBinds ?? []) {
+    const abs = path.resolve(p);
+    if (!fs.existsSync(abs)) throw new Error(`sandbox: read-only bind ${abs} does not exist`);
+    args.push('--ro-bind', abs, abs);
+  }
+  args.push(
+    '--ro-bind', path.resolve(spec.bundleDir), SANDBOX_PATHS.bundle,
+    '--bind', path.resolve(spec.scratchDir), SANDBOX_PATHS.scratch,
+    '--symlink', SANDBOX_PATHS.scratch, '/tmp',
+    '--chdir', SANDBOX_PATHS.bundle,
+    '--',
+    ...spec.command,
+  );
+  return args;
+}
+
+function sandboxEnv(spec: SandboxSpec, sandboxed: boolean): Record<string, string> {
+  const scratch = sandboxed ? SANDBOX_PATHS.scratch : path.resolve(spec.scratchDir);
+  const pathVar = sandboxed ? sandboxPath() : `${nodeBinDir()}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+  return {
+    PATH: pathVar,
+    HOME: scratch,
+    TMPDIR: scratch,
+    USER: 'agora',
+    LOGNAME: 'agora',
+    LANG: 'C.UTF-8',
+    AGORA_SUBMISSION_DIR: sandboxed ? SANDBOX_PATHS.bundle : path.resolve(spec.bundleDir),
+    AGORA_SCRATCH_DIR: scratch,
+    ...spec.env,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// running
+
+/**
+ * Shell prologue: no core dumps, a per-process RLIMIT_CPU backstop (the real
+ * CPU limit is the tree-wide accounting below), join the run's cgroups, then
+ * exec the sandbox. Usage: sh -c PROLOGUE sh CGROUP_PROCS_FILE... -- CMD...
+ */
+function prologue(cpuSeconds: number): string {
+  const soft = Math.ceil(cpuSeconds) + 1;
+  const hard = soft + 1;
+  return [
+    'ulimit -c 0 2>/dev/null',
+    `ulimit -S -t ${soft} 2>/dev/null && ulimit -H -t ${hard} 2>/dev/null`,
+    'while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do',
+    '  echo $$ > "$1" || { echo "agora-sandbox: cannot join cgroup $1" >&2; exit 125; }',
+    '  shift',
+    'done',
+    'shift',
+    'exec "$@"',
+  ].join('\n');
+}
+
+function validateSpec(spec: SandboxSpec): void {
+  if (!Array.isArray(spec.command) || spec.command.length === 0) throw new Error('sandbox: empty command');
+  for (const dir of [spec.bundleDir, spec.scratchDir]) {
+    if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new Error(`sandbox: ${dir} is not a directory`);
+    }
+  }
+  const l = spec.limits;
+  for (const [k, v] of Object.entries(l)) {
+    if (typeof v !== 'number' || !(v > 0)) throw new Error(`sandbox: limit ${k} must be a positive number`);
+  }
+}
+
+const fmtS = (s: number) => (Number.isInteger(s) ? String(s) : s.toFixed(1));
+
+function limitReason(by: KillCause, limits: SandboxLimits, detail?: string): string {
+  switch (by) {
+    case 'wall_time':
+      return `killed after ${fmtS(limits.wallSeconds)} s wall-clock limit`;
+    case 'cpu_time':
+      return `killed after using ${fmtS(limits.cpuSeconds)} s of CPU time (CPU-time limit ${fmtS(limits.cpuSeconds)} s, summed over all processes and threads)`;
+    case 'memory':
+      return `killed for exceeding the ${limits.memoryMb} MB memory limit${detail ? ` (${detail})` : ''}`;
+    case 'processes':
+      return `killed for exceeding the ${limits.processes}-process limit (threads count as processes; a fork or thread creation failed or the count went over)`;
+    case 'requested':
+      return `killed on request: ${detail ?? 'no reason given'}`;
+  }
+}
+
+function signalName(n: number): string | null {
+  for (const [name, num] of Object.entries(os.constants.signals)) if (num === n) return name;
+  return null;
+}
+
+/**
+ * Start `spec.command` in the sandbox. Throws SandboxUnavailableError when
+ * bubblewrap cannot be used, unless opts.allowUnsandboxed is set, in which
+ * case the command runs directly (wall clock, limits by polling, tree kill)
+ * after a loud warning.
+ */
+export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = {}): SandboxedProcess {
+  validateSpec(spec);
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const probe = probeSandboxSync({ bwrapPath: opts.bwrapPath });
+  const sandboxed = probe.available;
+  if (!sandboxed) {
+    const reason = probe.reason ?? 'no sandbox available';
+    if (!opts.allowUnsandboxed) throw new SandboxUnavailableError(reason);
+    log(
+      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' +
+        `!!! AGORA SANDBOX DISABLED: ${reason}.\n` +
+        '!!! Running the submission WITHOUT isolation (network, file system and other\n' +
+        '!!! processes are reachable) because the unsandboxed opt-out was given.\n' +
+        '!!! Only wall-clock/CPU/memory/process limits by polling and a tree kill apply.\n' +
+        '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+    );
+  }
+
+  const limits = spec.limits;
+  const extraTasks = sandboxed ? SUPERVISOR_TASKS : 0;
+  const cg: Cgroup | null = createCgroup({
+    memoryBytes: Math.floor(limits.memoryMb * 1024 * 1024),
+    pids: Math.floor(limits.processes) + extraTasks,
+  });
+  const enforcement: SandboxOutcome['enforcement'] = {
+    memory: cg?.enforces.memory ? 'cgroup' : 'poll',
+    processes: cg?.enforces.pids ? 'cgroup' : 'poll',
+    cpu: cg?.enforces.cpuAccounting ? 'cgroup' : 'poll',
+  };
+
+  let inner: string[];
+  try {
+    inner = sandboxed ? [probe.bwrapPath!, ...bwrapArgs(spec)] : spec.command;
+  } catch (e) {
+    void cg?.destroy();
+    throw e;
+  }
+  const shArgs = ['-c', prologue(limits.cpuSeconds), 'sh', ...(cg?.procsFiles ?? []), '--', ...inner];
+  const started = Date.now();
+  let child: ChildProcessWithoutNullStreams;
+  try {
+    child = spawn('/bin/sh', shArgs, {
+      cwd: path.resolve(spec.bundleDir),
+      env: sandboxEnv(spec, sandboxed),
+      stdio: 'pipe',
+      detached: true, // own process group: the unsandboxed tree can be killed as a group
+    });
+  } catch (e) {
+    void cg?.destroy();
+    throw e;
+  }
+
+  let killed: SandboxOutcome['killed'] = null;
+  let exited = false;
+  let cpuMs: number | undefined;
+  let peakBytes = 0;
+  const notes: string[] = [];
+
+  const killTree = () => {
+    const pid = child.pid;
+    // Parents first: killing bwrap and the namespace's init makes the kernel
+    // kill every process of the sandbox's pid namespace.
+    if (pid !== undefined) killPids(processTree(pid).map((p) => p.pid));
+    cg?.killAll();
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {}
+    }
+  };
+
+  const stop = (by: KillCause, detail?: string) => {
+    if (killed || exited) return;
+    killed = { by, reason: limitReason(by, limits, detail), atMs: Date.now() - started };
+    killTree();
+  };
+
+  const wallTimer = setTimeout(() => stop('wall_time'), limits.wallSeconds * 1000);
+  wallTimer.unref?.();
+
+  const poll = () => {
+    if (exited || killed || child.pid === undefined) return;
+    const s = cg?.stats();
+    if (s && cg!.enforces.memory && s.oomKills > 0) return stop('memory', 'the kernel OOM killer fired');
+    if (s && cg!.enforces.pids && s.pidsMaxHits > 0) return stop('processes');
+    let treeCpu: number | null = null;
+    let treeRss = 0;
+    let treeTasks = 0;
+    const needTree = !s || !cg!.enforces.memory || !cg!.enforces.pids || s.cpuMs === null;
+    if (needTree) {
+      const members = cg ? cg.pids().map(readProc).filter((p) => p !== null) : processTree(child.pid);
+      const u = treeUsage(members);
+      treeCpu = u.cpuMs;
+      treeRss = u.rssBytes;
+      treeTasks = Math.max(0, u.tasks - extraTasks);
+    }
+    const cpuNow = s?.cpuMs ?? treeCpu;
+    if (cpuNow !== null) cpuMs = Math.max(cpuMs ?? 0, cpuNow);
+    const memNow = cg?.enforces.memory ? (s!.memoryBytes ?? 0) : treeRss;
+    peakBytes = Math.max(peakBytes, memNow);
+    if (cpuNow !== null && cpuNow >= limits.cpuSeconds * 1000) return stop('cpu_time');
+    if (!cg?.enforces.memory && treeRss > limits.memoryMb * 1024 * 1024) {
+      return stop('memory', `resident memory of the process tree reached ${Math.round(treeRss / 1048576)} MB`);
+    }
+    if (!cg?.enforces.pids && treeTasks > limits.processes) return stop('processes');
+  };
+  const pollTimer = setInterval(poll, opts.pollMs ?? 100);
+  pollTimer.unref?.();
+
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const exitedP = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  // A spawn failure (ENOENT of /bin/sh) surfaces as 'error' and then 'close'.
+  child.once('error', (err) => notes.push(`could not start: ${err.message}`));
+
+  const done = (async (): Promise<SandboxOutcome> => {
+    const { code, signal } = await exitedP;
+    exited = true;
+    const wallMs = Date.now() - started;
+    clearTimeout(wallTimer);
+    clearInterval(pollTimer);
+    const s = cg?.stats();
+    if (s?.cpuMs != null) cpuMs = s.cpuMs;
+    // Whatever is left (background children, a detached fork) dies now.
+    killTree();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    if (cg) {
+      const peak = cg.enforces.memory ? cg.peakMemoryBytes() : null;
+      if (peak !== null) peakBytes = Math.max(peakBytes, peak);
+      await cg.destroy();
+    } else {
+      for (let i = 0; i < 5; i++) {
+        killTree();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+
+    let exitCode = code;
+    let sig: string | null = signal;
+    if (sandboxed && code !== null && code > 128 && code < 128 + 65) sig = signalName(code - 128);
+    if (!killed) {
+      const at = wallMs;
+      if (s && cg?.enforces.memory && s.oomKills > 0) {
+        killed = { by: 'memory', reason: limitReason('memory', limits, 'the kernel OOM killer fired'), atMs: at };
+      } else if (sig === 'SIGXCPU' || (cpuMs !== undefined && cpuMs >= limits.cpuSeconds * 1000 && sig === 'SIGKILL')) {
+        killed = { by: 'cpu_time', reason: limitReason('cpu_time', limits), atMs: at };
+      }
+    }
+    if (s && s.pidsMaxHits > 0 && killed?.by !== 'processes') {
+      notes.push(`${s.pidsMaxHits} fork/thread creation(s) failed at the ${limits.processes}-process limit`);
+    }
+    if (code === 125 && cg) notes.push('exit 125 may mean the sandbox could not join its cgroup; see stderr');
+    return {
+      exitCode,
+      signal: sig,
+      killed,
+      wallMs,
+      ...(cpuMs !== undefined ? { cpuMs: Math.round(cpuMs) } : {}),
+      ...(peakBytes > 0 ? { peakRssMb: Math.round((peakBytes / 1048576) * 10) / 10 } : {}),
+      sandbox: sandboxed ? 'bubblewrap' : 'none',
+      enforcement,
+      notes,
+    };
+  })();
+
+  return {
+    child,
+    done,
+    kill(reason: string) {
+      stop('requested', reason);
+    },
+  };
+}
