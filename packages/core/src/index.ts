@@ -6,3 +6,4 @@ export * from './schemas/identity.ts';
 export * from './schemas/event.ts';
 export * from './api/route.ts';
 export * from './api/routes.ts';
+export * from './board/references.ts';
