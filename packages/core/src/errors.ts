@@ -7,6 +7,8 @@ export const errorStatus = {
   not_found: 404,
   conflict: 409,
   edit_conflict: 409,
+  lease_lost: 409,
+  result_exists: 409,
   gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -4,6 +4,7 @@ export * from './schemas/challenge.ts';
 export * from './schemas/result.ts';
 export * from './schemas/identity.ts';
 export * from './schemas/event.ts';
+export * from './schemas/jobs.ts';
 export * from './api/route.ts';
 export * from './api/routes.ts';
 export * from './board/references.ts';

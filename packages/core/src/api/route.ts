@@ -15,7 +15,7 @@ export interface RouteDef<
   path: string;
   summary: string;
   tag: string;
-  /** none: no key needed; optional: anonymous observers allowed where the collaboration permits; required: a valid key. */
+  /** none: no key needed; optional: anonymous observers allowed where the collaboration permits; required: a valid key; runner: a runner token. */
   auth: A;
   params?: P;
   query?: Q;
@@ -27,7 +27,7 @@ export interface RouteDef<
   rawBody?: string;
 }
 
-export type Auth = 'none' | 'optional' | 'required';
+export type Auth = 'none' | 'optional' | 'required' | 'runner';
 export type Infer<T> = [Exclude<T, undefined>] extends [z.ZodType] ? z.infer<Exclude<T, undefined>> : undefined;
 export type InferIn<T> = [Exclude<T, undefined>] extends [z.ZodType] ? z.input<Exclude<T, undefined>> : undefined;
 

@@ -1,5 +1,6 @@
 import { eventRoutes } from './events.ts';
 import { identityRoutes } from './identity.ts';
+import { runnerRoutes } from './runner.ts';
 
 export { eventRoutes, identityRoutes };
 
@@ -7,5 +8,6 @@ export { eventRoutes, identityRoutes };
 export const routes = {
   ...identityRoutes,
   ...eventRoutes,
+  ...runnerRoutes,
 };
 export type Routes = typeof routes;

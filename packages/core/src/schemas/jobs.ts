@@ -1,0 +1,250 @@
+import { z } from 'zod';
+import { Handle, Label } from './identity.ts';
+import { HarnessResult } from './result.ts';
+
+/** Jobs, runners, quota and results: the wire shapes of issue 4. */
+
+export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'errored', 'timed_out', 'cancelled']);
+export type JobState = z.infer<typeof JobState>;
+
+/** What a runner reports at the end of a job; `errored` is the infrastructure's fault (refunded, retried). */
+export const JobOutcome = z.enum(['succeeded', 'failed', 'errored', 'timed_out']);
+export type JobOutcome = z.infer<typeof JobOutcome>;
+
+export const RunnerLabel = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,31}$/, 'a label is 1-32 lowercase letters, digits, "_", "." or "-"');
+export const RunnerLabels = z.array(RunnerLabel).max(32);
+
+const Short = (max: number) => z.string().max(max);
+
+/** The environment fingerprint every result records: results from different hardware are never silently compared. */
+export const RunnerEnvironment = z.object({
+  runnerId: z.number().int().optional(),
+  hostname: Short(255).optional(),
+  os: Short(200).optional(),
+  cpu: Short(200),
+  cpuCount: z.number().int().min(0).max(100_000).optional(),
+  memoryMb: z.number().int().min(0).optional(),
+  gpu: Short(200).nullable().optional(),
+  gpuCount: z.number().int().min(0).max(1024).optional(),
+  driver: Short(200).nullable().optional(),
+  libraries: z.record(Short(100), Short(200)).refine((r) => Object.keys(r).length <= 64, 'at most 64 libraries').optional(),
+  harnessVersion: Short(100).optional(),
+  sandbox: Short(100).optional(),
+});
+export type RunnerEnvironment = z.infer<typeof RunnerEnvironment>;
+
+export const LogStream = z.enum(['harness', 'stdout', 'stderr', 'runner', 'platform']);
+export const LogLineIn = z.object({ stream: LogStream.exclude(['platform']), text: z.string().max(16_384) });
+export const LogLine = z.object({ seq: z.number().int(), stream: LogStream, text: z.string(), at: z.string() });
+export type LogLine = z.infer<typeof LogLine>;
+
+// ---- runner protocol ----
+
+export const CreateRunnerBody = z.object({
+  name: Label(100),
+  labels: RunnerLabels.min(1),
+  /** Collaboration slugs this runner may serve; null: all (server admins only). */
+  collaborations: z.array(z.string().max(63)).max(100).nullable().default(null),
+});
+export const IssuedRunner = z.object({ runnerId: z.number().int(), token: z.string() });
+
+export const RunnerInfo = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  labels: z.array(z.string()),
+  collaborations: z.array(z.string()).nullable(),
+  environment: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.string(),
+  lastSeenAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+
+export const RunnerHeartbeatBody = z.object({
+  labels: RunnerLabels,
+  environment: RunnerEnvironment,
+  activeJobs: z.array(z.number().int().positive()).max(256).default([]),
+});
+export const RunnerHeartbeatResponse = z.object({ ok: z.literal(true), cancel: z.array(z.number().int()) });
+
+export const ClaimBody = z.object({
+  labels: RunnerLabels,
+  /** Ask for a long lease (wall limit × repeats + margin, at most 48 h) to carry the job to an offline host. */
+  offline: z.boolean().default(false),
+});
+
+export const ClaimedJob = z.object({
+  jobId: z.number().int(),
+  attempt: z.number().int(),
+  leaseToken: z.string(),
+  leaseExpiresAt: z.string(),
+  leaseSeconds: z.number().int(),
+  collaboration: z.string(),
+  challengeId: z.string(),
+  challenge: z.record(z.string(), z.unknown()),
+  split: z.string(),
+  submissionId: z.number().int(),
+  bundleSha256: z.string(),
+  bundlePath: z.string(),
+  artifacts: z.array(z.object({ sha256: z.string(), path: z.string() })),
+  limits: z.object({
+    wall_seconds: z.number().int(),
+    cpu_seconds: z.number().int(),
+    memory_mb: z.number().int(),
+    processes: z.number().int(),
+  }),
+  repeats: z.number().int(),
+});
+export type ClaimedJob = z.infer<typeof ClaimedJob>;
+export const ClaimResponse = z.object({ job: ClaimedJob.nullable() });
+
+export const LeaseToken = z.string().min(16).max(128);
+export const JobHeartbeatBody = z.object({ leaseToken: LeaseToken });
+export const JobHeartbeatResponse = z.object({ leaseExpiresAt: z.string(), cancelRequested: z.boolean() });
+
+export const MAX_LOG_LINES_PER_CALL = 500;
+export const MAX_LOG_BYTES_PER_CALL = 64 * 1024;
+export const MAX_LOG_BYTES_PER_JOB = 4 * 1024 * 1024;
+export const AppendLogsBody = z.object({
+  leaseToken: LeaseToken,
+  lines: z.array(LogLineIn).max(MAX_LOG_LINES_PER_CALL),
+});
+export const AppendLogsResponse = z.object({ accepted: z.number().int(), truncated: z.boolean() });
+
+export const ResultBody = z.object({
+  leaseToken: LeaseToken,
+  outcome: JobOutcome,
+  /** Required for succeeded; optional for failed / timed_out (what the harness wrote, if anything). */
+  result: HarnessResult.optional(),
+  /** Why it failed, errored or timed out: shown to the participant, so make it actionable. */
+  reason: z.string().max(4000).optional(),
+  environment: RunnerEnvironment,
+});
+export const ResultResponse = z.object({
+  jobId: z.number().int(),
+  state: JobState,
+  /** For errored: whether the job went back to the queue for another attempt. */
+  requeued: z.boolean(),
+});
+
+// ---- participant-facing ----
+
+export const PersonRef = z.object({ id: z.number().int(), handle: Handle });
+
+export const JobResult = z.object({
+  metric: z.object({ name: z.string(), unit: z.string(), direction: z.enum(['maximize', 'minimize']), samples: z.array(z.number()) }),
+  guardrails: z.array(z.record(z.string(), z.unknown())),
+  guardrailsPassed: z.boolean(),
+  /** Per-prompt samples; null where hidden (private split, caller not an organizer). */
+  samples: z.array(z.record(z.string(), z.unknown())).nullable(),
+  extra: z.record(z.string(), z.unknown()),
+  harness: z.object({ name: z.string(), version: z.string() }),
+  hardwareClass: z.string(),
+  environment: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+});
+export type JobResult = z.infer<typeof JobResult>;
+
+export const JobAttempt = z.object({
+  attempt: z.number().int(),
+  runnerId: z.number().int(),
+  runnerName: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  outcome: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+
+export const Job = z.object({
+  id: z.number().int(),
+  collaboration: z.string(),
+  submissionId: z.number().int(),
+  split: z.string(),
+  visibility: z.enum(['public', 'private']),
+  repeats: z.number().int(),
+  state: JobState,
+  /** Why it is in this state (failures, errors, time-outs, cancellations, overdue notices): actionable. */
+  reason: z.string().nullable(),
+  /** Set when the platform noticed the job past a deadline in its state. */
+  overdueAt: z.string().nullable(),
+  originator: PersonRef,
+  /** Whose quota paid for it; null when uncharged (organizer verification or re-run). */
+  sponsor: PersonRef.nullable(),
+  requestedBy: PersonRef,
+  charged: z.boolean(),
+  refunded: z.boolean(),
+  attempt: z.number().int(),
+  maxAttempts: z.number().int(),
+  cancelRequested: z.boolean(),
+  rerunOf: z.number().int().nullable(),
+  queuePosition: z.number().int().nullable(),
+  waitEstimateSeconds: z.number().int().nullable(),
+  leaseExpiresAt: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  attempts: z.array(JobAttempt),
+  result: JobResult.nullable(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const JobSummary = Job.omit({ attempts: true, result: true });
+
+export const CreateJobBody = z.object({
+  submissionId: z.number().int().positive().max(2_147_483_647),
+  split: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  repeats: z.number().int().min(1).max(100).optional(),
+});
+
+export const Quota = z.object({
+  limit: z.number().int(),
+  base: z.number().int(),
+  granted: z.number().int(),
+  used: z.number().int(),
+  remaining: z.number().int(),
+  /** When the oldest charge in the window leaves it; null if nothing is charged. */
+  nextFreesAt: z.string().nullable(),
+  windowHours: z.number().int(),
+});
+
+export const GrantBody = z.object({
+  handle: Handle,
+  extraJobs: z.number().int().min(1).max(10_000),
+  reason: Label(500),
+  /** How long the grant lasts; default 24 h. */
+  hours: z.number().int().min(1).max(24 * 365).default(24),
+});
+export const Grant = z.object({
+  id: z.number().int(),
+  participant: PersonRef,
+  extraJobs: z.number().int(),
+  reason: z.string(),
+  grantedBy: PersonRef,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+
+export const LeaderboardEntry = z.object({
+  rank: z.number().int().nullable(),
+  submissionId: z.number().int(),
+  title: z.string(),
+  author: PersonRef,
+  sponsors: z.array(PersonRef),
+  hardwareClass: z.string(),
+  jobs: z.number().int(),
+  n: z.number().int(),
+  mean: z.number(),
+  stdev: z.number().nullable(),
+  ciLow: z.number().nullable(),
+  ciHigh: z.number().nullable(),
+  guardrailsPassed: z.boolean(),
+  failedGuardrails: z.array(z.string()),
+  lastResultAt: z.string(),
+});
+export const Leaderboard = z.object({
+  split: z.string(),
+  hardware: z.string().nullable(),
+  metric: z.object({ name: z.string(), unit: z.string(), direction: z.enum(['maximize', 'minimize']) }),
+  confidence: z.number(),
+  hardwareClasses: z.array(z.string()),
+  items: z.array(LeaderboardEntry),
+});
