@@ -19,6 +19,8 @@ export interface StartOptions {
 export interface RunningServer {
   url: string;
   services: Services;
+  /** Cuts every open connection (live streams included) but keeps listening; for tests of reconnection. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   return {
     url,
     services,
+    dropConnections() {
+      (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+    },
     async close() {
       await services.hub.stop();
       // Open SSE streams would hold the server open forever.
