@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { migrate, openDb, type Db, type Queryable } from '@agora/store';
 import { createApp } from './app.ts';
+import { openArtifactStore } from './artifacts.ts';
 import { issueKey } from './auth.ts';
 import { EventHub } from './hub.ts';
 import type { ServerConfig, Services } from './services.ts';
@@ -29,7 +30,8 @@ export async function createServices(db: Db, config: ServerConfig): Promise<Serv
   await migrate(db);
   const hub = new EventHub();
   await hub.start(db);
-  return { db, hub, config };
+  const artifacts = await openArtifactStore(`${config.dataDir}/artifacts`);
+  return { db, hub, config, artifacts };
 }
 
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
