@@ -1,6 +1,6 @@
 import { AgoraError, type ErrorCode } from '@agora/core';
 import { Hono } from 'hono';
-import { authenticate, bearer } from './auth.ts';
+import { authenticate, authenticateRunner, bearer, isRunnerToken } from './auth.ts';
 import type { AppEnv } from './mount.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountEvents } from './routes/events.ts';
@@ -29,7 +29,9 @@ export function createApp(services: Services): Hono<AppEnv> {
     c.set('services', services);
     const key = bearer(c.req.header('authorization'));
     // A key that is present but bad is refused even where no key is needed: silent downgrade to anonymous would hide mistakes.
-    c.set('actor', key ? await authenticate(services.db, key) : null);
+    const runner = key && isRunnerToken(key) ? await authenticateRunner(services.db, key) : null;
+    c.set('runner', runner);
+    c.set('actor', key && !runner ? await authenticate(services.db, key) : null);
     await next();
   });
 

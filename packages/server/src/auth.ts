@@ -70,3 +70,30 @@ export function bearer(header: string | undefined): string | null {
   const m = /^Bearer\s+(.+)$/i.exec(header);
   return m ? m[1]! : header;
 }
+
+/** A runner calling with its token: not a participant, it may only use the /v1/runner routes. */
+export interface RunnerActor {
+  runnerId: number;
+  name: string;
+  labels: string[];
+  /** Collaborations it may serve; null: all. */
+  collaborationIds: number[] | null;
+}
+
+/** Runner tokens look like `agora_runner_<id>_<secret>`; only the secret's hash is stored. */
+export function newRunnerSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+export const runnerToken = (runnerId: number, secret: string) => `${KEY_PREFIX}_runner_${runnerId}_${secret}`;
+export const isRunnerToken = (raw: string) => raw.trim().startsWith(`${KEY_PREFIX}_runner_`);
+
+export async function authenticateRunner(db: Queryable, raw: string): Promise<RunnerActor> {
+  const m = /^agora_runner_([0-9]{1,10})_([A-Za-z0-9_-]{43})$/.exec(raw.trim());
+  if (!m) throw new AgoraError('unauthorized', 'malformed runner token: expected agora_runner_<id>_<secret>');
+  const [row] = await db.query<{ token_hash: string; revoked_at: Date | null; name: string; labels: string[]; collaboration_ids: number[] | null }>(
+    'select token_hash, revoked_at, name, labels, collaboration_ids from runners where id = $1', [Number(m[1]) > 2_147_483_647 ? 0 : Number(m[1])]);
+  const expected = Buffer.from(row?.token_hash ?? '0'.repeat(64), 'hex');
+  if (!row || !timingSafeEqual(expected, Buffer.from(hashSecret(m[2]!), 'hex'))) throw new AgoraError('unauthorized', 'unknown runner token');
+  if (row.revoked_at) throw new AgoraError('unauthorized', `runner ${m[1]} was revoked`, { runnerId: Number(m[1]) });
+  return { runnerId: Number(m[1]), name: row.name, labels: row.labels, collaborationIds: row.collaboration_ids };
+}

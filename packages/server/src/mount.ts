@@ -1,10 +1,10 @@
 import { AgoraError, type Infer, type RouteDef } from '@agora/core';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { Actor } from './auth.ts';
+import type { Actor, RunnerActor } from './auth.ts';
 import type { Services } from './services.ts';
 
-export type AppEnv = { Variables: { actor: Actor | null; services: Services } };
+export type AppEnv = { Variables: { actor: Actor | null; runner: RunnerActor | null; services: Services } };
 
 export interface HandlerCtx<R extends RouteDef> {
   params: Infer<R['params']>;
@@ -12,6 +12,8 @@ export interface HandlerCtx<R extends RouteDef> {
   body: Infer<R['body']>;
   /** Null only on routes whose auth is 'none' or 'optional'. */
   actor: R['auth'] extends 'required' ? Actor : Actor | null;
+  /** The calling runner, on routes whose auth is 'runner' (and only there). */
+  runner: R['auth'] extends 'runner' ? RunnerActor : null;
   services: Services;
   c: Context<AppEnv>;
 }
@@ -57,10 +59,13 @@ export function mount<R extends RouteDef>(
   app.on(def.method.toUpperCase(), path, async (c) => {
     const actor = c.get('actor');
     if (def.auth === 'required' && !actor) throw new AgoraError('unauthorized', 'this route needs an API key: Authorization: Bearer agora_...');
+    const runner = c.get('runner');
+    if (def.auth === 'runner' && !runner) throw new AgoraError('unauthorized', 'this route needs a runner token: Authorization: Bearer agora_runner_...');
+    if (def.auth !== 'runner' && runner) throw new AgoraError('unauthorized', 'a runner token works only on the /v1/runner routes');
     const params = def.params ? validate(def.params, c.req.param(), 'path') : undefined;
     const query = def.query ? validate(def.query, c.req.query(), 'query') : undefined;
     const body = def.body && !def.rawBody ? validate(def.body, await readJson(c), 'body') : undefined;
-    const out = await handler({ params, query, body, actor, services: c.get('services'), c } as HandlerCtx<R>);
+    const out = await handler({ params, query, body, actor, runner, services: c.get('services'), c } as HandlerCtx<R>);
     if (out instanceof Response) return out;
     // Parsing the response strips any field the schema does not name: nothing leaks by accident.
     return c.json(def.response.parse(out) as object, (def.status ?? 200) as 200);
