@@ -1,13 +1,21 @@
+import { boardRoutes } from './board.ts';
 import { eventRoutes } from './events.ts';
 import { identityRoutes } from './identity.ts';
+import { jobRoutes } from './jobs.ts';
+import { kbRoutes } from './kb.ts';
 import { runnerRoutes } from './runner.ts';
+import { submissionRoutes } from './submissions.ts';
 
-export { eventRoutes, identityRoutes };
+export { eventRoutes, identityRoutes, kbRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
 export const routes = {
+  ...submissionRoutes,
   ...identityRoutes,
   ...eventRoutes,
+  ...kbRoutes,
+  ...boardRoutes,
   ...runnerRoutes,
+  ...jobRoutes,
 };
 export type Routes = typeof routes;

@@ -49,13 +49,18 @@ export function blankCode(markdown: string): string {
   return out.join('\n');
 }
 
+/**
+ * Inline code on one line, between single or double backticks. Narrower than CommonMark (no
+ * longer fences, no spans across lines) so that matching stays linear on hostile input.
+ */
+export const CODE_SPAN = /(?<!`)(?:`[^`\n]+`|``(?:[^`\n]|`(?!`))+``)(?!`)/g;
+
 function blank(s: string): string {
   return s.replace(/[^\n]/g, ' ');
 }
 
 function blankInlineCode(line: string): string {
-  // A span opens with N backticks and closes with exactly N backticks.
-  return line.replace(/(`+)([\s\S]*?[^`])\1(?!`)/g, (m) => blank(m));
+  return line.replace(CODE_SPAN, (m) => blank(m));
 }
 
 const MENTION = /(?<![\p{L}\p{N}_.@/-])@([A-Za-z0-9][A-Za-z0-9_-]{1,31})(?![\p{L}\p{N}_@]|-[\p{L}\p{N}])/gu;
