@@ -1,0 +1,298 @@
+"""python3 -m harness --submission DIR --split NAME --out FILE [overrides]
+
+Starts the submission's server (manifest.json) on loopback, warms it up, times greedy batch-1 decodes,
+then scores the very tokens it emitted with the trusted reference model. Writes a HarnessResult JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+
+from . import HARNESS_NAME, HARNESS_VERSION
+from . import client, data, fidelity, stats, system
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_settings(path=None) -> dict:
+    path = path or os.environ.get("AGORA_LLM_DECODE_SETTINGS") or os.path.join(HERE, "settings.json")
+    with open(path) as f:
+        return json.load(f)
+
+
+def parse(argv):
+    ap = argparse.ArgumentParser(prog="python3 -m harness", description=__doc__)
+    ap.add_argument("--submission", required=True)
+    ap.add_argument("--split", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--settings", default=None, help="settings JSON (default: settings.json beside the harness)")
+    ap.add_argument("--model", default=None, help="checkpoint directory (default: settings 'model' or "
+                                                  "$AGORA_LLM_DECODE_MODEL)")
+    ap.add_argument("--data", default=None)
+    for k, t in (("prompts", int), ("max-tokens", int), ("heldout", int), ("repeats", int), ("warmup", int),
+                 ("fidelity-tolerance", float), ("fidelity-threshold", float),
+                 ("perplexity-ratio-threshold", float), ("startup-timeout-s", float), ("request-timeout-s", float),
+                 ("max-wall-s", float)):
+        ap.add_argument(f"--{k}", type=t, default=None)
+    ap.add_argument("--no-bandwidth", action="store_true")
+    ap.add_argument("--write-reference", action="store_true",
+                    help="store the first repeat's decodes as the split's reference decodes (baseline only)")
+    ap.add_argument("--python", default=sys.executable, help="substituted for {python} in the serve command")
+    ap.add_argument("--log-dir", default=None, help="where the submission's output goes (default: a temp dir)")
+    return ap.parse_args(argv)
+
+
+def resolve(a, s):
+    cfg = dict(s)
+    for k in ("prompts", "max_tokens", "heldout", "repeats", "warmup", "fidelity_tolerance", "fidelity_threshold",
+              "perplexity_ratio_threshold", "startup_timeout_s", "request_timeout_s", "max_wall_s"):
+        v = getattr(a, k)
+        if v is not None:
+            cfg[k] = v
+    model = a.model or os.environ.get("AGORA_LLM_DECODE_MODEL") or cfg["model"]
+    cfg["model"] = model if os.path.isabs(model) else os.path.join(HERE, model)
+    d = a.data or cfg["data"]
+    cfg["data"] = d if os.path.isabs(d) else os.path.join(HERE, d)
+    if a.no_bandwidth:
+        cfg["measure_bandwidth"] = False
+    return cfg
+
+
+def build_requests(split_data, cfg, split):
+    P = split_data["prompts"]
+    if P is None:
+        raise RuntimeError(f"no prompts for split '{split}' in {cfg['data']}: run tools/make_data.py first")
+    reqs = [{"kind": "timed", "index": i, "prompt": p, "heldout_from": None}
+            for i, p in enumerate(P["prompts"][: cfg["prompts"]])]
+    H = split_data["heldout"]
+    if H is not None and cfg["heldout"]:
+        for j, t in enumerate(H["texts"][: cfg["heldout"]]):
+            reqs.append({"kind": "heldout", "index": j, "prompt": t["ids"], "heldout_from": t["heldout_from"]})
+    return reqs
+
+
+def run(a) -> dict:
+    t_job = time.perf_counter()
+    cfg = resolve(a, load_settings(a.settings))
+    res = {
+        "harness": {"name": HARNESS_NAME, "version": HARNESS_VERSION},
+        "split": a.split,
+        "status": "ok",
+        "failure": None,
+        "metric": {"name": "tokens_per_second", "unit": "tokens/s", "direction": "maximize", "samples": []},
+        "guardrails": [],
+        "samples": [],
+        "environment": {},
+        "extra": {},
+    }
+    timings = {}
+    env = system.fingerprint()
+    sb = client.sandbox_prefix()
+    env["sandbox"] = "none" if sb is None else {"exec": sb}
+    res["environment"] = env
+    split_data = data.load_split(cfg["data"], a.split)
+    reqs = build_requests(split_data, cfg, a.split)
+    wb = system.weight_bytes(cfg["model"])
+    bw = None
+    if cfg.get("measure_bandwidth", True):
+        t = time.perf_counter()
+        bw = system.measure_bandwidth()
+        timings["bandwidth_s"] = time.perf_counter() - t
+    log_dir = a.log_dir or tempfile.mkdtemp(prefix="agora-llm-decode-")
+    os.makedirs(log_dir, exist_ok=True)
+    log_path = os.path.join(log_dir, "submission.log")
+    outputs = []  # per repeat: list of (req, out)
+    deadline = t_job + cfg["max_wall_s"]
+    sub = None
+    try:
+        sub = client.SubmissionProcess(a.submission, cfg["model"], log_path, a.python)
+        res["extra"]["submission_command"] = sub.argv
+        sub.start()
+        timings["startup_s"] = sub.wait_healthy(cfg["startup_timeout_s"])
+        # warm-up: requests shaped like the timed ones, with prompts of their own
+        rng = random.Random(f"warmup-{a.split}")
+        vocab = split_data["prompts"].get("vocab_size", 262144)
+        lens = [len(r["prompt"]) for r in reqs]
+        t = time.perf_counter()
+        for _ in range(cfg["warmup"]):
+            L = rng.choice(lens)
+            p = [2] + [rng.randrange(3, vocab) for _ in range(L - 1)]
+            client.complete(sub.port, p, cfg["max_tokens"], cfg["request_timeout_s"], cfg["stream"])
+        timings["warmup_s"] = time.perf_counter() - t
+        clocks = []
+        t = time.perf_counter()
+        for r in range(cfg["repeats"]):
+            order = list(range(len(reqs)))
+            random.Random(f"order-{a.split}-{r}").shuffle(order)
+            outs = [None] * len(reqs)
+            clocks.append(system.clocks_now())
+            for i in order:
+                if time.perf_counter() > deadline:
+                    raise client.SubmissionError("job_timeout", f"the job exceeded its {cfg['max_wall_s']:.0f}s "
+                                                                "wall-clock limit; the submission is too slow")
+                if not sub.alive():
+                    raise client.SubmissionError("crashed", f"the server exited (code {sub.proc.returncode}). "
+                                                            f"Last output:\n{sub.log_tail()}")
+                outs[i] = client.complete(sub.port, reqs[i]["prompt"], cfg["max_tokens"], cfg["request_timeout_s"],
+                                          cfg["stream"])
+            outputs.append(outs)
+            secs = sum(o["t_end"] - o["t0"] for o in outs)
+            res["metric"]["samples"].append(sum(len(o["tokens"]) for o in outs) / secs)
+        timings["timed_s"] = time.perf_counter() - t
+        env["clocks_during_repeats"] = clocks
+    except client.SubmissionError as e:
+        res["status"] = "failed"
+        res["failure"] = {"code": e.code, "reason": e.reason[:4000]}
+    finally:
+        if sub is not None:
+            sub.stop()
+    if sub is not None:
+        res["extra"]["submission_log_tail"] = sub.log_tail(4000)
+    if res["status"] == "ok":
+        score(res, cfg, reqs, outputs, split_data, a, timings)
+    tps = stats.mean(res["metric"]["samples"]) if res["metric"]["samples"] else None
+    ds = system.datasheet_bandwidth(env.get("gpu"))
+    res["extra"]["roofline"] = system.roofline(wb, bw["gbps"] if bw else None, ds, tps)
+    if bw:
+        res["extra"]["roofline"]["bandwidth_measurement"] = bw
+    timings["total_s"] = time.perf_counter() - t_job
+    lw = timings.get("startup_s", 0) + timings.get("warmup_s", 0)
+    timings["load_and_warmup_share"] = lw / timings["total_s"]
+    res["extra"]["timings"] = timings
+    res["extra"]["settings"] = {k: cfg[k] for k in ("prompts", "max_tokens", "heldout", "repeats", "warmup",
+                                                     "stream", "fidelity_tolerance", "fidelity_threshold",
+                                                     "perplexity_ratio_threshold")}
+    res["extra"]["model_dir"] = cfg["model"]
+    res["extra"]["model_config"] = _model_summary(cfg["model"])
+    if tps:
+        res["extra"]["tokens_per_second"] = {"mean": tps, "stdev": stats.stdev(res["metric"]["samples"]),
+                                             "ci95": stats.ci95(res["metric"]["samples"])}
+    return res
+
+
+def _model_summary(model_dir):
+    try:
+        c = json.load(open(os.path.join(model_dir, "config.json")))
+    except OSError:
+        return None
+    keys = ("model_type", "hidden_size", "intermediate_size", "num_hidden_layers", "vocab_size",
+            "tie_word_embeddings", "agora_random_model")
+    return {k: c.get(k) for k in keys if k in c}
+
+
+def score(res, cfg, reqs, outputs, split_data, a, timings):
+    from .reference import Reference, perplexity
+
+    t = time.perf_counter()
+    ref = Reference(cfg["model"])
+    timings["reference_load_s"] = time.perf_counter() - t
+    res["extra"]["reference_implementation"] = ref.implementation
+    t = time.perf_counter()
+    refdec = split_data["reference"]
+    ref_decodes = None
+    if refdec and refdec.get("decodes"):
+        ref_decodes = refdec["decodes"]
+    scored, sub_lp, ref_lp = [], [], []
+    ref_heldout_cache = {}
+    ttft, gaps, per_req_tps = [], [], []
+    for r, outs in enumerate(outputs):
+        for req, o in zip(reqs, outs):
+            emitted = o["tokens"]
+            sc = ref.score(req["prompt"], emitted, req["heldout_from"])
+            reference = None
+            if req["kind"] == "timed" and ref_decodes and req["index"] < len(ref_decodes):
+                reference = ref_decodes[req["index"]][: len(emitted)]
+            scored.append({"tokens": sc["tokens"], "emitted": emitted, "reference": reference})
+            if req["kind"] == "heldout":
+                k = req["heldout_from"]
+                sub_lp.extend(o["prompt_logprobs"][k:])
+                if req["index"] not in ref_heldout_cache:
+                    ref_heldout_cache[req["index"]] = sc["heldout_logprobs"]
+                ref_lp.extend(ref_heldout_cache[req["index"]])
+            secs = o["t_end"] - o["t0"]
+            tt = o["times"][0] - o["t0"]
+            g = [b - a_ for a_, b in zip(o["times"], o["times"][1:])]
+            ttft.append(tt)
+            gaps.extend(g)
+            tps = len(emitted) / secs
+            per_req_tps.append(tps)
+            margins = [fidelity.token_margin(x["ref_logit_top1"], x["ref_logit_emitted"])
+                       if x["emitted"] != x["ref_top1"] else 0.0 for x in sc["tokens"]]
+            ps = fidelity.score_prompt(sc["tokens"], cfg["fidelity_tolerance"])
+            em = fidelity.exact_match(emitted, reference)
+            res["samples"].append({
+                "repeat": r, "kind": req["kind"], "index": req["index"], "prompt_tokens": len(req["prompt"]),
+                "new_tokens": len(emitted), "seconds": secs, "tokens_per_second": tps, "ttft_s": tt,
+                "decode_tokens_per_second": (len(emitted) - 1) / (o["times"][-1] - o["times"][0])
+                if len(emitted) > 1 and o["times"][-1] > o["times"][0] else None,
+                "fidelity": ps["fidelity"], "first_unfaithful": ps["first_unfaithful"],
+                "max_margin": ps["max_margin"], "first_divergence": em["first_divergence"],
+                "emitted": emitted, "ref_top1": [x["ref_top1"] for x in sc["tokens"]], "margin": margins,
+            })
+    fid = fidelity.score(scored, cfg["fidelity_tolerance"])
+    timings["scoring_s"] = time.perf_counter() - t
+    fd = {k: v for k, v in fid.items() if k != "per_prompt"}
+    fd["tolerance"] = cfg["fidelity_tolerance"]
+    fd["first_divergence"] = [p["first_divergence"] for p in fid["per_prompt"]]
+    all_m = [m for s in res["samples"] for m in s["margin"]]
+    nz = [m for m in all_m if m > 0]
+    fd["margin_of_emitted"] = {"nonzero_share": len(nz) / len(all_m) if all_m else 0.0,
+                               "p99": stats.percentile(all_m, 99), "p999": stats.percentile(all_m, 99.9),
+                               "max": max(all_m) if all_m else None}
+    res["guardrails"].append({"name": "decode_fidelity", "value": fid["fidelity"],
+                              "threshold": cfg["fidelity_threshold"], "op": ">=",
+                              "passed": fid["fidelity"] >= cfg["fidelity_threshold"], "detail": fd})
+    if sub_lp:
+        ppl_s, ppl_r = perplexity(sub_lp), perplexity(ref_lp)
+        ratio = ppl_s / ppl_r
+        res["guardrails"].append({"name": "perplexity", "value": ratio,
+                                  "threshold": cfg["perplexity_ratio_threshold"], "op": "<=",
+                                  "passed": ratio <= cfg["perplexity_ratio_threshold"],
+                                  "detail": {"definition": "submission perplexity / reference perplexity, "
+                                                           "teacher-forced over the held-out segments",
+                                             "submission_perplexity": ppl_s, "reference_perplexity": ppl_r,
+                                             "tokens": len(sub_lp), "requests_per_repeat":
+                                                 sum(1 for q in reqs if q["kind"] == "heldout")}})
+    else:
+        res["guardrails"].append({"name": "perplexity", "value": None,
+                                  "threshold": cfg["perplexity_ratio_threshold"], "op": "<=", "passed": False,
+                                  "detail": {"error": "no held-out texts in this split's data"}})
+    res["extra"]["latency"] = {
+        "ttft_s": {f"p{q}": stats.percentile(ttft, q) for q in (50, 90, 99)},
+        "per_token_s": {f"p{q}": stats.percentile(gaps, q) for q in (50, 90, 99, 99.9)},
+        "request_tokens_per_second": {f"p{q}": stats.percentile(per_req_tps, q) for q in (10, 50, 90)},
+    }
+    if a.write_reference:
+        decodes = [o["tokens"] for q, o in zip(reqs, outputs[0]) if q["kind"] == "timed"]
+        p = data.write(cfg["data"], a.split, "reference", {
+            "max_tokens": cfg["max_tokens"], "decodes": decodes,
+            "producer": {"submission": os.path.abspath(a.submission), "repeat": 0}})
+        res["extra"]["wrote_reference"] = p
+    ref.close()
+
+
+def main(argv=None) -> int:
+    a = parse(argv)
+    try:
+        res = run(a)
+    except Exception as e:  # harness or infrastructure fault: no result, non-zero exit
+        import traceback
+
+        traceback.print_exc()
+        print(f"harness error: {e}", file=sys.stderr)
+        return 2
+    tmp = a.out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(res, f)
+    os.replace(tmp, a.out)
+    g = ", ".join(f"{x['name']}={x['value'] if x['value'] is None else round(x['value'], 5)} "
+                  f"{'pass' if x['passed'] else 'FAIL'}" for x in res["guardrails"])
+    tps = res["metric"]["samples"]
+    print(f"[harness] status={res['status']} tokens/s={[round(x, 2) for x in tps]} {g}"
+          + (f" failure={res['failure']['code']}" if res["failure"] else ""), file=sys.stderr)
+    return 0
