@@ -5,12 +5,13 @@ import type { AppEnv } from './mount.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountEvents } from './routes/events.ts';
 import { mountIdentity } from './routes/identity.ts';
+import { mountKb } from './routes/kb.ts';
 import type { Services } from './services.ts';
 
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb];
 
 /** PostgreSQL errors that are the caller's doing, should one slip past validation. */
 const pgErrors: Record<string, [ErrorCode, string]> = {
