@@ -1,0 +1,163 @@
+// One job, from a downloaded bundle to the body of its result upload. The same code runs online
+// (runner.ts) and offline (offline.ts): a result lands the same way whichever path made it.
+
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgoraError, Slug, type ChallengeSpec, type ClaimedJob, type RunnerEnvironment } from '@agora/core';
+import { loadChallengeDir, type LoadedChallenge } from '@agora/store';
+import { BadBundleError, extractBundle } from './bundle.ts';
+import { jobEnvironment, type HostFingerprint } from './environment.ts';
+import { harnessPath, startHarness, type HarnessRun } from './harness.ts';
+import type { LogSink } from './logs.ts';
+import { classify, clip, type Classified } from './outcome.ts';
+import { sandboxExecPrefix } from './sandbox/exec.ts';
+import type { SandboxProbe } from './sandbox/sandbox.ts';
+
+export const NO_SANDBOX_REASON = 'runner has no sandbox';
+
+export interface JobContext {
+  job: ClaimedJob;
+  /** Folder of this job: bundle/, scratch/, result.json. */
+  jobDir: string;
+  bundleFile: string;
+  /** Folder holding the large artifacts, named by sha256 (offline: next to job.json). */
+  artifactsDir?: string;
+  challengesDir: string;
+  host: HostFingerprint;
+  runnerId?: number | undefined;
+  sandbox: SandboxProbe;
+  allowUnsandboxed: boolean;
+  /** Host paths the submission may read (a Python venv, model weights), bound read-only. */
+  sandboxBinds?: string[];
+  logs: LogSink;
+  /** The runner's own console. */
+  log: (line: string) => void;
+  /** Called once the harness runs, so cancel and lease loss can kill it. */
+  onHarness?: (run: HarnessRun) => void;
+}
+
+export type JobReport = Classified & { environment: RunnerEnvironment };
+
+/** Seconds the whole harness may run: every repeat at the wall limit, plus startup margin. */
+export function harnessWallSeconds(limits: { wall_seconds: number }, repeats: number): number {
+  const work = limits.wall_seconds * Math.max(1, repeats);
+  return work + Math.min(60, work);
+}
+
+/** The challenge folder for a job, validated; an AgoraError says what is wrong. */
+export function locateChallenge(challengesDir: string, challengeId: string): LoadedChallenge {
+  if (!Slug.safeParse(challengeId).success) throw new AgoraError('unprocessable', `the job names an invalid challenge id ${JSON.stringify(challengeId.slice(0, 80))}`);
+  const dir = join(challengesDir, challengeId);
+  if (!existsSync(join(dir, 'challenge.yaml'))) {
+    throw new AgoraError('not_found', `this runner has no folder for challenge "${challengeId}" (looked for ${dir}/challenge.yaml; start it with --challenges DIR)`);
+  }
+  const loaded = loadChallengeDir(dir);
+  if (loaded.spec.id !== challengeId) throw new AgoraError('unprocessable', `${dir}/challenge.yaml has id "${loaded.spec.id}", not "${challengeId}"`);
+  return loaded;
+}
+
+/** The harness's environment: the runner's, without anything secret, plus the job's variables. */
+export function harnessEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    if (k.startsWith('AGORA_') || /TOKEN|SECRET|PASSWORD|API_KEY|CREDENTIAL/i.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, PATH: harnessPath(), ...extra };
+}
+
+const isGpu = (spec: { hardware: string[] }) => spec.hardware.includes('gpu');
+
+export async function executeJob(ctx: JobContext): Promise<JobReport> {
+  const { job, logs } = ctx;
+  const serverSpec = job.challenge as Partial<ChallengeSpec>;
+  const env = (harnessVersion: string | undefined, hardware: string[]): RunnerEnvironment =>
+    jobEnvironment({
+      host: ctx.host,
+      runnerId: ctx.runnerId,
+      sandbox: ctx.sandbox.available ? `bubblewrap ${ctx.sandbox.version ?? ''}`.trim() : ctx.allowUnsandboxed ? 'none (unsandboxed opt-out)' : 'none',
+      gpuChallenge: isGpu({ hardware }),
+      ...(harnessVersion !== undefined ? { harnessVersion } : {}),
+    });
+  const note = (text: string) => {
+    logs.line('runner', `[runner] ${text}`);
+  };
+  const fail = (outcome: Classified['outcome'], reason: string, spec?: ChallengeSpec): JobReport => {
+    note(`${outcome}: ${reason}`);
+    return { outcome, reason: clip(reason), environment: env(spec?.harness.version ?? serverSpec.harness?.version, spec?.hardware ?? serverSpec.hardware ?? []) };
+  };
+
+  if (!ctx.sandbox.available) {
+    if (!ctx.allowUnsandboxed) return fail('errored', `${NO_SANDBOX_REASON}: ${ctx.sandbox.reason ?? 'bubblewrap is unavailable'}; it refuses untrusted submissions`);
+    const warning = `WARNING: this runner has NO SANDBOX (${ctx.sandbox.reason ?? 'bubblewrap unavailable'}) and was started with the unsandboxed opt-out: the submission runs without isolation`;
+    note(warning);
+    ctx.log(`!!! job ${job.jobId}: ${warning}`);
+  }
+
+  let challenge: LoadedChallenge;
+  try {
+    challenge = locateChallenge(ctx.challengesDir, job.challengeId);
+  } catch (e) {
+    return fail('errored', (e as Error).message);
+  }
+  const spec = challenge.spec;
+  const wanted = serverSpec.harness?.version;
+  if (wanted !== undefined && wanted !== spec.harness.version) {
+    return fail('errored', `this runner's folder for ${spec.id} has harness version ${spec.harness.version}, the collaboration's is ${wanted}; update ${challenge.dir}`, spec);
+  }
+
+  const bundleDir = join(ctx.jobDir, 'bundle');
+  const scratchDir = join(ctx.jobDir, 'scratch');
+  const outFile = join(ctx.jobDir, 'result.json');
+  rmSync(scratchDir, { recursive: true, force: true });
+  rmSync(outFile, { force: true });
+  mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+  try {
+    const n = await extractBundle(ctx.bundleFile, bundleDir, { maxBytes: spec.submission.max_bytes, maxFiles: spec.submission.max_files });
+    note(`bundle unpacked: ${n.files} entries, ${n.bytes} bytes`);
+  } catch (e) {
+    if (e instanceof BadBundleError) return fail('failed', e.message, spec);
+    return fail('errored', `could not unpack the bundle: ${(e as Error).message}`, spec);
+  }
+
+  const l = job.limits;
+  const binds = [...(ctx.sandboxBinds ?? [])];
+  if (ctx.artifactsDir && job.artifacts.length) binds.push(ctx.artifactsDir);
+  // Reached only with a sandbox, or without one under the explicit opt-out.
+  const prefix = sandboxExecPrefix({
+    bundleDir,
+    scratchDir,
+    limits: { wallSeconds: l.wall_seconds, cpuSeconds: l.cpu_seconds, memoryMb: l.memory_mb, processes: l.processes },
+    readOnlyBinds: binds,
+    devices: isGpu(spec) ? ['/dev/nvidia*'] : [],
+    env: ctx.artifactsDir && job.artifacts.length ? { AGORA_ARTIFACTS_DIR: ctx.artifactsDir } : {},
+    allowUnsandboxed: !ctx.sandbox.available && ctx.allowUnsandboxed,
+  });
+  const wallSeconds = harnessWallSeconds(l, job.repeats);
+  note(`running harness ${JSON.stringify(spec.harness.command)} v${spec.harness.version} for ${job.repeats} repeat(s), split ${job.split}, wall limit ${wallSeconds} s`);
+  const run = startHarness({
+    command: spec.harness.command,
+    cwd: challenge.dir,
+    bundleDir,
+    split: job.split,
+    outFile,
+    ...(job.repeats !== spec.repeats ? { repeats: job.repeats } : {}),
+    wallSeconds,
+    env: harnessEnv({
+      AGORA_SANDBOX_EXEC: JSON.stringify(prefix),
+      AGORA_SANDBOX_KIND: ctx.sandbox.available ? 'bubblewrap' : 'none',
+      AGORA_JOB_ID: String(job.jobId),
+      AGORA_SPLIT: job.split,
+      AGORA_REPEATS: String(job.repeats),
+      ...(ctx.artifactsDir && job.artifacts.length ? { AGORA_ARTIFACTS_DIR: ctx.artifactsDir } : {}),
+    }),
+    onLine: (stream, text) => logs.line(stream, text),
+  });
+  ctx.onHarness?.(run);
+  const exit = await run.done;
+  const c = classify(exit, outFile, job.split);
+  note(`harness ${exit.signal ? `killed by ${exit.signal}` : `exited ${exit.exitCode}`} after ${(exit.wallMs / 1000).toFixed(1)} s: ${c.outcome}${c.reason ? ` (${c.reason.split('\n')[0]})` : ''}`);
+  rmSync(scratchDir, { recursive: true, force: true });
+  return { ...c, environment: env(spec.harness.version, spec.hardware) };
+}
