@@ -11,5 +11,5 @@ export * from './schemas/submissions.ts';
 export * from './submissions/index.ts';
 export * from './api/route.ts';
 export * from './api/routes.ts';
-export * from './board/references.ts';
+export * from './board/index.ts';
 export * from './kb/index.ts';

@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { authenticate, authenticateRunner, bearer, isRunnerToken } from './auth.ts';
 import type { AppEnv } from './mount.ts';
 import { openApiDocument } from './openapi.ts';
+import { mountBoard } from './routes/board.ts';
 import { mountEvents } from './routes/events.ts';
 import { mountIdentity } from './routes/identity.ts';
 import { mountKb } from './routes/kb.ts';
@@ -11,7 +12,7 @@ import type { Services } from './services.ts';
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard];
 
 /** PostgreSQL errors that are the caller's doing, should one slip past validation. */
 const pgErrors: Record<string, [ErrorCode, string]> = {
