@@ -1,0 +1,4 @@
+export * from './paths.ts';
+export * from './fingerprint.ts';
+export * from './diff.ts';
+export * from './similarity.ts';
