@@ -7,6 +7,7 @@ export * from './schemas/event.ts';
 export * from './schemas/kb.ts';
 export * from './schemas/board.ts';
 export * from './schemas/jobs.ts';
+export * from './jobs/index.ts';
 export * from './schemas/submissions.ts';
 export * from './submissions/index.ts';
 export * from './api/route.ts';

@@ -6,13 +6,15 @@ import { openApiDocument } from './openapi.ts';
 import { mountBoard } from './routes/board.ts';
 import { mountEvents } from './routes/events.ts';
 import { mountIdentity } from './routes/identity.ts';
+import { mountJobs } from './routes/jobs.ts';
+import { mountRunner } from './routes/runner.ts';
 import { mountKb } from './routes/kb.ts';
 import type { Services } from './services.ts';
 
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner];
 
 /** PostgreSQL errors that are the caller's doing, should one slip past validation. */
 const pgErrors: Record<string, [ErrorCode, string]> = {

@@ -6,6 +6,7 @@ import { createApp } from './app.ts';
 import { openArtifactStore } from './artifacts.ts';
 import { issueKey } from './auth.ts';
 import { EventHub } from './hub.ts';
+import { startSweeper } from './sweeper.ts';
 import type { ServerConfig, Services } from './services.ts';
 
 export interface StartOptions {
@@ -15,6 +16,8 @@ export interface StartOptions {
   host?: string;
   port?: number;
   dataDir: string;
+  /** How often the job sweeper runs (lease expiry, overdue jobs); 0 turns it off. Default 5 s. */
+  sweepIntervalMs?: number;
 }
 
 export interface RunningServer {
@@ -38,6 +41,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = opts.db ?? (await openDb(opts.database));
   const services = await createServices(db, { dataDir: opts.dataDir, publicUrl: '' });
   const app = createApp(services);
+  const stopSweeper = opts.sweepIntervalMs === 0 ? async () => {} : startSweeper(db, { intervalMs: opts.sweepIntervalMs ?? 5000 });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s));
   });
@@ -51,6 +55,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       (server as unknown as { closeAllConnections(): void }).closeAllConnections();
     },
     async close() {
+      await stopSweeper();
       await services.hub.stop();
       // Open SSE streams would hold the server open forever.
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -7,6 +7,7 @@ import { runnerRoutes } from './runner.ts';
 import { submissionRoutes } from './submissions.ts';
 
 export { eventRoutes, identityRoutes, kbRoutes, boardRoutes };
+export { jobRoutes, runnerRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
 export const routes = {

@@ -161,6 +161,8 @@ export const Job = z.object({
   split: z.string(),
   visibility: z.enum(['public', 'private']),
   repeats: z.number().int(),
+  /** Runner labels the job needs. */
+  hardware: z.array(z.string()),
   state: JobState,
   /** Why it is in this state (failures, errors, time-outs, cancellations, overdue notices): actionable. */
   reason: z.string().nullable(),
@@ -224,7 +226,10 @@ export const Grant = z.object({
 });
 
 export const LeaderboardEntry = z.object({
+  /** Among entries of the same hardware class that passed every guardrail; null otherwise. */
   rank: z.number().int().nullable(),
+  /** Tier of statistical ties (Welch's test against the tier's leader at the challenge's confidence). */
+  tier: z.number().int().nullable(),
   submissionId: z.number().int(),
   title: z.string(),
   author: PersonRef,
@@ -247,4 +252,16 @@ export const Leaderboard = z.object({
   confidence: z.number(),
   hardwareClasses: z.array(z.string()),
   items: z.array(LeaderboardEntry),
+});
+
+export const SubmissionPool = z.object({
+  split: z.string(),
+  hardwareClass: z.string(),
+  jobs: z.number().int(),
+  n: z.number().int(),
+  mean: z.number(),
+  stdev: z.number().nullable(),
+  ciLow: z.number().nullable(),
+  ciHigh: z.number().nullable(),
+  guardrailsPassed: z.boolean(),
 });
