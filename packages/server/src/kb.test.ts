@@ -298,6 +298,21 @@ describe('knowledge base', () => {
     assert.deepEqual([...p1.items, ...p2.items].map((x) => x.slug), broad.items.map((x) => x.slug));
     assert.equal(p2.nextCursor, null);
 
+    // Equal ranks page by id: nothing is skipped or repeated.
+    for (const n of [1, 2, 3]) {
+      await bob.call('createPage', { params: { collab: t.collab }, body: { slug: `twin-${n}`, title: 'Twin', category: 'other', body: 'quantization twin page' } });
+    }
+    const twins: string[] = [];
+    let cursor: string | undefined;
+    for (let n = 0; n < 5; n++) {
+      const r = await obs.call('searchPages', { params: { collab: t.collab }, query: { q: 'quantization twin', limit: 1, ...(cursor ? { cursor } : {}) } });
+      twins.push(...r.items.map((x) => x.slug));
+      if (!r.nextCursor) break;
+      cursor = r.nextCursor;
+    }
+    assert.deepEqual(twins, ['twin-3', 'twin-2', 'twin-1']);
+    await rejects(obs.call('searchPages', { params: { collab: t.collab }, query: { q: 'x', cursor: Buffer.from('["1; drop",1]').toString('base64url') } }), 400, 'validation_failed');
+
     const filtered = await obs.call('searchPages', { params: { collab: t.collab }, query: { q: 'speculative', category: 'lever-map' } });
     assert.deepEqual(filtered.items.map((x) => x.slug), ['kv-cache']);
     for (const q of ["'; drop table pages; --", 'the', ') ( :* & | !', '"unterminated', '推测解码', '<script>']) {

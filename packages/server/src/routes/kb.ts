@@ -1,5 +1,6 @@
-import { AgoraError, diffLines, formatUnified, kbRoutes as r, parseReferences, type PageCategory } from '@agora/core';
-import { renderMarkdown } from '@agora/core/board/render.ts';
+import {
+  AgoraError, decodeCursor, diffLines, encodeCursor, formatUnified, kbRoutes as r, parseReferences, renderMarkdown, type PageCategory,
+} from '@agora/core';
 import { appendEvent, type Queryable } from '@agora/store';
 import type { Hono } from 'hono';
 import { access, accessAs, isoReq } from '../collab.ts';
@@ -51,21 +52,6 @@ const revisionInfoOut = (v: Omit<RevisionRow, 'body'>) => ({
   number: v.number, author: v.author_handle, title: v.title, category: v.category, summary: v.summary,
   revertedFrom: v.reverted_from, bytes: v.bytes, createdAt: isoReq(v.created_at),
 });
-
-// Cursors are opaque to callers: base64url JSON of the last row's sort key.
-const encodeCursor = (key: unknown) => Buffer.from(JSON.stringify(key)).toString('base64url');
-function decodeCursor<T>(cursor: string | undefined, valid: (v: unknown) => v is T): T | null {
-  if (cursor === undefined || cursor === '') return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    v = undefined;
-  }
-  if (!valid(v)) throw new AgoraError('validation_failed', 'invalid cursor: pass back nextCursor exactly as it was returned');
-  return v;
-}
-const isInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 2_147_483_647;
 
 async function findPage(db: Queryable, collabId: number, slug: string, opts: { lock?: boolean } = {}): Promise<PageRow> {
   // Concurrent writers to one page queue on this row lock. It is taken without joins: after the
@@ -253,7 +239,7 @@ export function mountKb(app: Hono<AppEnv>) {
 
   mount(app, r.listPages, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
-    const after = decodeCursor(query.cursor, (v): v is string => typeof v === 'string' && v.length <= 63);
+    const after = decodeCursor(query.cursor, ['string'])?.[0] ?? null;
     let edge: [string, string] | null = null;
     if (query.linksTo) {
       const m = /^#([sp])(\d+)$/.exec(query.linksTo);
@@ -267,15 +253,15 @@ export function mountKb(app: Hono<AppEnv>) {
       [a.collab.id, query.category ?? null, after, edge?.[0] ?? null, edge?.[1] ?? null, query.limit + 1],
     );
     const items = rows.slice(0, query.limit);
-    return { items: items.map(pageOut), nextCursor: rows.length > query.limit ? encodeCursor(items.at(-1)!.slug) : null };
+    return { items: items.map(pageOut), nextCursor: rows.length > query.limit ? encodeCursor([items.at(-1)!.slug]) : null };
   });
 
   // Mounted before getPage: `/pages/search` must not be read as the page "search" (a reserved slug anyway).
   mount(app, r.searchPages, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
-    const after = decodeCursor(query.cursor, (v): v is [number, number] =>
-      Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && Number.isFinite(v[0]) && isInt(v[1]));
-    // Ranks are rounded to a numeric so that the (rank, id) keyset compares exactly across pages.
+    // Ranks are rounded to a numeric (carried as text in the cursor) so the (rank, id) keyset compares exactly.
+    const after = decodeCursor(query.cursor, ['string', 'int']);
+    if (after && !/^\d{1,3}(\.\d{1,6})?$/.test(String(after[0]))) throw new AgoraError('validation_failed', 'invalid cursor: pass back the nextCursor of the previous page unchanged');
     const rows = await db.query<PageRow & { rank: number; snippet: string }>(
       `with q as (select websearch_to_tsquery('english', $2) as q),
        hits as (
@@ -296,7 +282,7 @@ export function mountKb(app: Hono<AppEnv>) {
     const last = items.at(-1);
     return {
       items: items.map((p) => ({ ...pageOut(p), rank: Number(p.rank), snippet: p.snippet })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([Number(last.rank), last.id]) : null,
+      nextCursor: rows.length > query.limit && last ? encodeCursor([Number(last.rank).toFixed(6), last.id]) : null,
     };
   });
 
@@ -328,14 +314,14 @@ export function mountKb(app: Hono<AppEnv>) {
   mount(app, r.listPageRevisions, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
     const page = await findPage(db, a.collab.id, params.slug);
-    const before = decodeCursor(query.cursor, isInt);
+    const before = decodeCursor(query.cursor, ['int'])?.[0] ?? null;
     const rows = await db.query<Omit<RevisionRow, 'body'>>(
       `select ${REVISION_COLUMNS} from page_revisions r join participants a on a.id = r.author_id
        where r.page_id = $1 and ($2::int is null or r.number < $2) order by r.number desc limit $3`,
       [page.id, before, query.limit + 1],
     );
     const items = rows.slice(0, query.limit);
-    return { items: items.map(revisionInfoOut), nextCursor: rows.length > query.limit ? encodeCursor(items.at(-1)!.number) : null };
+    return { items: items.map(revisionInfoOut), nextCursor: rows.length > query.limit ? encodeCursor([items.at(-1)!.number]) : null };
   });
 
   mount(app, r.diffPage, async ({ actor, params, query, services: { db } }) => {
