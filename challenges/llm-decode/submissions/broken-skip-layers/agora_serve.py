@@ -63,6 +63,89 @@ class ToyEngine:
         return self._pick(self._logits(h)[-1])
 
 
+class Gemma4Static:
+    """A gpt-fast-style decode path over a transformers Gemma 4 text model: the model's own modules and weights,
+    with our own static KV cache indexed by a position tensor and an explicit mask, so that a decode step has
+    fixed shapes and no Python-side state (friendly to torch.compile and CUDA graphs)."""
+
+    def __init__(self, hf, max_len, device, dtype):
+        from transformers.models.gemma4 import modeling_gemma4 as mg
+
+        self.rope = mg.apply_rotary_pos_emb
+        self.m = hf.model
+        cfg = hf.config
+        self.types = list(cfg.layer_types)
+        self.window = cfg.sliding_window
+        self.layers = list(self.m.layers)
+        n = len(self.layers)
+        shared = getattr(cfg, "num_kv_shared_layers", 0) or 0
+        first_shared = n - shared
+        prev = self.types[:first_shared]
+        self.src = {t: len(prev) - 1 - prev[::-1].index(t) for t in set(prev)}
+        self.shared = [i >= first_shared for i in range(n)]
+        self.k, self.v = {}, {}
+        for i, L in enumerate(self.layers):
+            a = L.self_attn
+            if not self.shared[i]:
+                nkv = a.k_proj.out_features // a.head_dim
+                self.k[i] = torch.zeros(1, nkv, max_len, a.head_dim, dtype=dtype, device=device)
+                self.v[i] = torch.zeros(1, nkv, max_len, a.head_dim, dtype=dtype, device=device)
+        self.kpos = torch.arange(max_len, device=device)
+        self.skip = set()
+
+    def _attn(self, i, a, h, cos, sin, pos, mask):
+        B, T, _ = h.shape
+        hd = a.head_dim
+        q = a.q_norm(a.q_proj(h).view(B, T, -1, hd))
+        q = self.rope(q, cos, sin, unsqueeze_dim=2).transpose(1, 2)
+        if self.shared[i]:
+            j = self.src[self.types[i]]
+            K, V = self.k[j], self.v[j]
+        else:
+            k = a.k_proj(h).view(B, T, -1, hd)
+            v = a.v_proj(h).view(B, T, -1, hd) if getattr(a, "v_proj", None) is not None else k
+            k = self.rope(a.k_norm(k), cos, sin, unsqueeze_dim=2).transpose(1, 2)
+            v = a.v_norm(v).transpose(1, 2)
+            self.k[i].index_copy_(2, pos, k)
+            self.v[i].index_copy_(2, pos, v)
+            K, V = self.k[i], self.v[i]
+        o = torch.nn.functional.scaled_dot_product_attention(q, K, V, attn_mask=mask, scale=a.scaling,
+                                                             enable_gqa=True)
+        return a.o_proj(o.transpose(1, 2).reshape(B, T, -1))
+
+    def forward(self, ids, pos):
+        """ids [1, T], pos [T] -> final-normed hidden states [1, T, H]; writes the KV of these positions."""
+        m = self.m
+        x = m.embed_tokens(ids)
+        ple = None
+        if getattr(m, "hidden_size_per_layer_input", 0):
+            ple = m.project_per_layer_inputs(x, m.get_per_layer_inputs(ids, x))
+        position_ids = pos.unsqueeze(0)
+        pe = {t: m.rotary_emb(x, position_ids, t) for t in set(self.types)}
+        qp, kp = pos[:, None], self.kpos[None, :]
+        causal = kp <= qp
+        masks = {"full_attention": causal[None, None], "sliding_attention": (causal & (qp - kp < self.window))[None, None]}
+        for i, L in enumerate(self.layers):
+            if i in self.skip:
+                continue
+            t = self.types[i]
+            res = x
+            h = L.input_layernorm(x)
+            h = self._attn(i, L.self_attn, h, pe[t][0], pe[t][1], pos, masks[t])
+            x = res + L.post_attention_layernorm(h)
+            res = x
+            h = L.post_feedforward_layernorm(L.mlp(L.pre_feedforward_layernorm(x)))
+            x = res + h
+            if ple is not None:
+                res = x
+                h = L.act_fn(L.per_layer_input_gate(x)) * ple[:, :, i, :]
+                x = res + L.post_per_layer_input_norm(L.per_layer_projection(h))
+            ls = getattr(L, "layer_scalar", None)
+            if ls is not None:
+                x = x * ls
+        return m.norm(x)
+
+
 class HFEngine:
     def __init__(self, model_dir, args):
         import transformers
@@ -79,26 +162,40 @@ class HFEngine:
         self.config = self.model.config
         self.cap = getattr(self.config, "final_logit_softcapping", None)
         self.max_len = args.max_len
-        from transformers import StaticCache
+        self.engine = args.engine
+        if self.engine == "static":
+            self.fast = Gemma4Static(self.model, self.max_len, self.device, dtype)
+        else:
+            from transformers import StaticCache
 
-        self.cache = StaticCache(config=self.config, max_cache_len=self.max_len)
+            self.cache = StaticCache(config=self.config, max_cache_len=self.max_len)
         self.lm_w = self.model.lm_head.weight
         self.rows = load_keep(args.keep_vocab)
         if self.rows is not None:
             self.rows = self.rows.to(self.device)
             self.lm_w = self.lm_w[self.rows].contiguous()  # the "optimisation": a smaller head
         if args.skip_layers:
-            layers = self.model.model.layers
-            for i in parse_layers(args.skip_layers, len(layers)):
-                layers[i].forward = _identity_layer
-            log("skipping layers", args.skip_layers)
+            idx = parse_layers(args.skip_layers, len(self.model.model.layers))
+            if self.engine == "static":
+                self.fast.skip = set(idx)
+            else:
+                for i in idx:
+                    self.model.model.layers[i].forward = _identity_layer
+            log("skipping layers", idx)
         self.tok = torch.zeros((1, 1), dtype=torch.long, device=self.device)
         self.pos = torch.zeros((1,), dtype=torch.long, device=self.device)
         self.step_fn = self._step_eager
         if args.compile:
-            self.step_fn = torch.compile(self._step_eager, mode=args.compile_mode, fullgraph=args.fullgraph,
-                                         dynamic=False)
-            log("decode step compiled with", args.compile_mode, "fullgraph" if args.fullgraph else "")
+            if self.engine == "static":
+                for b in list(self.fast.k.values()) + list(self.fast.v.values()) + [self.fast.kpos]:
+                    torch._dynamo.mark_static_address(b)
+            self.step_fn = torch.compile(self._step_eager, mode=args.compile_mode, fullgraph=args.fullgraph)
+            t0 = time.time()
+            lp, tok = self.prefill([2] + list(range(3, 40)))
+            for _ in range(4):
+                tok = self.step(tok)
+            log(f"decode step compiled with {args.compile_mode}{' fullgraph' if args.fullgraph else ''} "
+                f"and warmed up in {time.time() - t0:.1f}s")
 
     def _head(self, h):
         logits = torch.nn.functional.linear(h, self.lm_w)
@@ -106,9 +203,11 @@ class HFEngine:
             logits = torch.tanh(logits / self.cap) * self.cap
         return logits
 
-    def _backbone(self, ids, cache_position):
-        out = self.model.model(input_ids=ids, position_ids=cache_position.unsqueeze(0),
-                               cache_position=cache_position, past_key_values=self.cache, use_cache=True)
+    def _backbone(self, ids, pos):
+        if self.engine == "static":
+            return self.fast.forward(ids, pos)
+        out = self.model.model(input_ids=ids, position_ids=pos.unsqueeze(0), past_key_values=self.cache,
+                               use_cache=True)
         return out.last_hidden_state
 
     def _step_eager(self, tok, pos):
@@ -122,7 +221,8 @@ class HFEngine:
     def prefill(self, ids):
         if len(ids) + 1 > self.max_len:
             raise ValueError(f"prompt of {len(ids)} tokens exceeds --max-len {self.max_len}")
-        self.cache.reset()
+        if self.engine != "static":
+            self.cache.reset()
         t = torch.tensor([ids], dtype=torch.long, device=self.device)
         pos = torch.arange(len(ids), device=self.device)
         h = self._backbone(t, pos)[0]
@@ -282,6 +382,8 @@ def main(argv=None, **defaults):
     ap.add_argument("--device", default=None)
     ap.add_argument("--dtype", default="bfloat16")
     ap.add_argument("--max-len", type=int, default=2048)
+    ap.add_argument("--engine", choices=["hf", "static"], default="hf",
+                    help="hf: transformers forward with its StaticCache; static: Gemma4Static (own static KV cache)")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--compile-mode", default="reduce-overhead")
     ap.add_argument("--fullgraph", action="store_true")
