@@ -105,6 +105,15 @@ describe('diffLines', () => {
     assert.ok(d.added > full.added);
   });
 
+  test('the work budget bounds adversarial texts, and the result still applies', () => {
+    const old = Array.from({ length: 600 }, (_, i) => String(i % 7)).join('\n');
+    const neu = Array.from({ length: 600 }, (_, i) => String((i * 3) % 7)).join('\n');
+    const d = diffLines(old, neu, { maxWork: 10_000 });
+    assert.equal(d.minimal, false);
+    assert.equal(applyHunks(old, d.hunks), neu);
+    assert.equal(diffLines(old, neu).minimal, true);
+  });
+
   test('a page-sized body with scattered edits diffs correctly', () => {
     const old = Array.from({ length: 5000 }, (_, i) => `paragraph ${i} about int4 lm_head and spec decode`).join('\n');
     const neu = old.split('\n').map((l, i) => (i % 97 === 0 ? `${l} (edited)` : l)).join('\n');

@@ -30,6 +30,8 @@ export interface DiffOptions {
   context?: number;
   /** The most edits Myers' search explores before falling back to replacing the differing middle block. */
   maxEdits?: number;
+  /** The most line comparisons it makes before the same fallback: bounds the time an adversarial pair of texts can take. */
+  maxWork?: number;
 }
 
 const NO_EOL = '\\ No newline at end of file';
@@ -53,23 +55,26 @@ const EQ = 0, DEL = 1, INS = 2;
 
 /**
  * Myers' greedy forward search, keeping each round's frontier to walk the path back. Returns the
- * edit script for a[0..n) -> b[0..m), or null when more than maxD edits would be needed.
+ * edit script for a[0..n) -> b[0..m), or null when it needs more than maxD edits or maxWork steps.
  */
-function myers(a: Int32Array, b: Int32Array, maxD: number): Op[] | null {
+function myers(a: Int32Array, b: Int32Array, maxD: number, maxWork: number): Op[] | null {
   const n = a.length, m = b.length, max = n + m;
   const off = max + 1;
   const v = new Int32Array(2 * max + 3);
   const trace: Int32Array[] = [];
-  let found = -1;
+  let found = -1, work = 0;
   for (let d = 0; d <= Math.min(max, maxD) && found < 0; d++) {
     for (let k = -d; k <= d; k += 2) {
       let x = k === -d || (k !== d && v[off + k - 1]! < v[off + k + 1]!) ? v[off + k + 1]! : v[off + k - 1]! + 1;
       let y = x - k;
+      const x0 = x;
       while (x < n && y < m && a[x] === b[y]) x++, y++;
+      work += x - x0 + 1;
       v[off + k] = x;
       if (x >= n && y >= m) found = d;
     }
     trace.push(v.slice(off - d, off + d + 1));
+    if (work > maxWork && found < 0) return null;
   }
   if (found < 0) return null;
   const ops: Op[] = [];
@@ -89,7 +94,7 @@ function myers(a: Int32Array, b: Int32Array, maxD: number): Op[] | null {
 }
 
 /** The edit script between two line lists: common prefix and suffix first, Myers on the middle. */
-function editScript(a: Line[], b: Line[], maxD: number): { ops: Op[]; minimal: boolean } {
+function editScript(a: Line[], b: Line[], maxD: number, maxWork: number): { ops: Op[]; minimal: boolean } {
   const ids = new Map<string, number>();
   const intern = (l: Line) => {
     const key = l.eol ? l.text : `${l.text}\n`; // "\n" never occurs inside a line: a distinct key for a missing newline
@@ -103,7 +108,7 @@ function editScript(a: Line[], b: Line[], maxD: number): { ops: Op[]; minimal: b
   let suf = 0;
   while (suf < ai.length - pre && suf < bi.length - pre && ai[ai.length - 1 - suf] === bi[bi.length - 1 - suf]) suf++;
   const midA = ai.subarray(pre, ai.length - suf), midB = bi.subarray(pre, bi.length - suf);
-  let mid = myers(midA, midB, maxD);
+  let mid = myers(midA, midB, maxD, maxWork);
   const minimal = mid !== null;
   mid ??= [...Array<Op>(midA.length).fill(DEL), ...Array<Op>(midB.length).fill(INS)];
   return { ops: [...Array<Op>(pre).fill(EQ), ...mid, ...Array<Op>(suf).fill(EQ)], minimal };
@@ -112,7 +117,7 @@ function editScript(a: Line[], b: Line[], maxD: number): { ops: Op[]; minimal: b
 export function diffLines(oldText: string, newText: string, opts: DiffOptions = {}): LineDiff {
   const context = Math.max(0, opts.context ?? 3);
   const a = splitLines(oldText), b = splitLines(newText);
-  const { ops, minimal } = editScript(a, b, opts.maxEdits ?? 2000);
+  const { ops, minimal } = editScript(a, b, opts.maxEdits ?? 2000, opts.maxWork ?? 10_000_000);
 
   // Position of each op in both texts, so hunks can be cut anywhere.
   const ai: number[] = [], bi: number[] = [];
