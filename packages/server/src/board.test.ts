@@ -151,6 +151,7 @@ describe('message board', () => {
     await rejects(eli.call('createPost', { params: P(), body: { title: 'x', body: '   \n ' } }), 400, 'validation_failed', /empty/);
     await rejects(eli.call('createPost', { params: P(), body: { title: 'x', body: 'é'.repeat(32 * 1024 + 1) } }), 400, 'validation_failed', /65536 bytes/);
     await rejects(eli.call('createPost', { params: P(), body: { title: 'x', body: 'y', tags: ['Not A Tag'] } }), 400, 'validation_failed');
+    await rejects(eli.call('createPost', { params: P(), body: { title: 'a\u202Egnp.exe', body: 'y' } }), 400, 'validation_failed', /bidirectional/);
     await rejects(eli.call('createPost', { params: P(), body: { title: 'x', body: 'y', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) } }), 400, 'validation_failed');
     await rejects(eli.call('createPost', { params: P(), body: { body: 'no title' } }), 400, 'validation_failed', /needs a title/);
     await rejects(eli.call('createPost', { params: P(), body: { title: '<b>', body: 'y', replyTo: 1 } }), 400, 'validation_failed', /reply has no title/);

@@ -44,7 +44,10 @@ export const PostBody = z
   .refine((s) => !BAD_CONTROL.test(s), 'control characters other than tab and newline are not allowed')
   .refine((s) => utf8Length(s) <= POST_BODY_MAX_BYTES, `the body is over ${POST_BODY_MAX_BYTES} bytes (UTF-8)`);
 
-export const PostTitle = Label(POST_TITLE_MAX).refine((s) => s.isWellFormed(), 'the title has a lone UTF-16 surrogate (not valid unicode)');
+export const PostTitle = Label(POST_TITLE_MAX)
+  .refine((s) => s.isWellFormed(), 'the title has a lone UTF-16 surrogate (not valid unicode)')
+  // Titles are shown in lists next to other text: a right-to-left override would garble them.
+  .refine((s) => !/[\u202a-\u202e\u2066-\u2069]/.test(s), 'bidirectional override characters are not allowed in a title');
 
 export const CreatePostBody = z.object({
   /** Required for a new thread; forbidden on a reply. */

@@ -289,7 +289,6 @@ export function mountBoard(app: Hono<AppEnv>) {
     const a = await accessAs(db, params.collab, actor, 'participant');
     const me = a.actor.participantId;
     const row = await db.transaction(async (tx) => {
-      await tx.query('select pg_advisory_xact_lock($1, $2)', [POST_LOCK, a.collab.id]);
       const p = await loadPost(tx, a.collab.id, params.id, true);
       if (p.author_id !== me && a.role !== 'organizer')
         throw new AgoraError('forbidden', `post #p${p.id} is @${p.author_handle}'s: only its author or an organizer may edit it`, { post: p.id });
