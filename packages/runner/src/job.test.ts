@@ -3,40 +3,20 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { create } from 'tar';
 import type { ClaimedJob } from '@agora/core';
 import { hostFingerprint } from './environment.ts';
 import { executeJob, harnessWallSeconds, type JobContext } from './job.ts';
 import { LogSink } from './logs.ts';
 import { probeSandboxSync } from './sandbox/sandbox.ts';
+import { FIXTURES, makeBundle, scoring } from './testing.ts';
 
-export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const root = mkdtempSync(join(tmpdir(), 'agora-job-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 const host = hostFingerprint();
 const sandbox = probeSandboxSync();
 let n = 0;
-
-/** A submission bundle (tar.gz) from a map of file names to contents. */
-export async function makeBundle(dir: string, files: Record<string, string>): Promise<string> {
-  const src = join(dir, `src${++n}`);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(src, name)), { recursive: true });
-    writeFileSync(join(src, name), text);
-  }
-  const file = join(dir, `bundle${n}.tar.gz`);
-  await create({ gzip: true, file, cwd: src, portable: true }, Object.keys(files));
-  return file;
-}
-
-export const scoring = (extra: Record<string, string> = {}) => ({
-  'agora.json': JSON.stringify({ command: ['node', 'main.js'] }),
-  'main.js': 'for (let i = 0; i < 5; i++) console.log("score " + (40 + i));',
-  ...extra,
-});
 
 function fakeJob(over: Partial<ClaimedJob> = {}): ClaimedJob {
   return {
