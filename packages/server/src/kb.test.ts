@@ -168,6 +168,9 @@ describe('knowledge base', () => {
 
     const lever = await obs.call('getPage', { params: P('lever-map') });
     assert.deepEqual(lever.linkedFrom, [{ slug: 'refs', title: 'Refs' }]);
+    assert.deepEqual(lever.linkedFromPosts, []);
+    const post = await bob.call('createPost', { params: { collab: t.collab }, body: { title: 'Lever notes', body: 'I updated [[lever-map]]' } });
+    assert.deepEqual((await obs.call('getPage', { params: P('lever-map') })).linkedFromPosts, [post.id]);
     const bySubmission = await obs.call('listPages', { params: { collab: t.collab }, query: { linksTo: `#s${s}` } });
     assert.deepEqual(bySubmission.items.map((x) => x.slug), ['refs']);
     assert.deepEqual((await obs.call('listPages', { params: { collab: t.collab }, query: { linksTo: `#p${p}` } })).items.map((x) => x.slug), ['refs']);

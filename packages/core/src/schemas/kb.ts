@@ -124,8 +124,10 @@ export const PageDetail = z.object({
   html: z.string().nullable(),
   /** What the revision links to. */
   links: PageLinks,
-  /** Pages whose current revision links to this page. */
+  /** Pages whose current revision links to this page (at most 200). */
   linkedFrom: z.array(z.object({ slug: z.string(), title: z.string() })),
+  /** Visible board posts that link to this page, newest first (at most 200). */
+  linkedFromPosts: z.array(z.number().int()),
 });
 
 export const DiffHunk = z.object({

@@ -177,12 +177,18 @@ async function detailOut(db: Queryable, collabSlug: string, page: PageRow, rev: 
      where e.kind = 'page' and e.target_id = $1 and e.page_id <> $1 order by p.slug limit 200`,
     [page.id],
   );
+  const posts = await db.query<{ id: number }>(
+    `select e.post_id as id from post_edges e join posts p on p.id = e.post_id
+     where e.kind = 'page' and e.target = $2 and p.collaboration_id = $1 and p.hidden_at is null order by e.post_id desc limit 200`,
+    [page.collaboration_id, page.slug],
+  );
   return {
     page: pageOut(page),
     revision: { ...revisionInfoOut(rev), body: rev.body },
     html: renderMarkdown(rev.body, collabSlug),
     links: { pages: linked, submissions: refs.submissions, posts: refs.posts },
     linkedFrom,
+    linkedFromPosts: posts.map((x) => x.id),
   };
 }
 
