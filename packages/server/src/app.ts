@@ -9,12 +9,13 @@ import { mountIdentity } from './routes/identity.ts';
 import { mountJobs } from './routes/jobs.ts';
 import { mountRunner } from './routes/runner.ts';
 import { mountKb } from './routes/kb.ts';
+import { mountSubmissions } from './routes/submissions.ts';
 import type { Services } from './services.ts';
 
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions];
 
 /** PostgreSQL errors that are the caller's doing, should one slip past validation. */
 const pgErrors: Record<string, [ErrorCode, string]> = {

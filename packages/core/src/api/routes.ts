@@ -6,7 +6,7 @@ import { kbRoutes } from './kb.ts';
 import { runnerRoutes } from './runner.ts';
 import { submissionRoutes } from './submissions.ts';
 
-export { eventRoutes, identityRoutes, kbRoutes, boardRoutes };
+export { eventRoutes, identityRoutes, kbRoutes, boardRoutes, submissionRoutes };
 export { jobRoutes, runnerRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
