@@ -211,6 +211,7 @@ export function mountJobs(app: Hono<AppEnv>) {
     return streamSSE(c, async (stream) => {
       const aborted = new AbortController();
       stream.onAbort(() => aborted.abort());
+      let lastWrite = Date.now();
       while (!aborted.signal.aborted) {
         const seen = hub.current;
         const [{ state }] = (await db.query<{ state: JobState }>('select state from jobs where id = $1', [job.id])) as [{ state: JobState }];
@@ -224,8 +225,12 @@ export function mountJobs(app: Hono<AppEnv>) {
           await stream.writeSSE({ event: 'end', data: JSON.stringify({ state }) });
           return;
         }
+        if (lines.length) lastWrite = Date.now();
         await hub.wait(seen, 15_000, aborted.signal);
-        if (!aborted.signal.aborted) await stream.write(': keep-alive\n\n');
+        if (Date.now() - lastWrite >= 15_000 && !aborted.signal.aborted) {
+          await stream.write(': keep-alive\n\n');
+          lastWrite = Date.now();
+        }
       }
     });
   });
