@@ -1,0 +1,48 @@
+/**
+ * tiny-lm harness entry point (what challenge.yaml's harness.command runs):
+ *
+ *   node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS]
+ *
+ * Writes a HarnessResult JSON to FILE. Exit code 0 whenever a result was written (also when the
+ * submission failed: that is status "failed" in the file); 2 when the harness itself could not run.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runHarness } from './run.ts';
+
+const { values } = parseArgs({
+  options: {
+    submission: { type: 'string' },
+    split: { type: 'string', default: 'public' },
+    out: { type: 'string' },
+    repeats: { type: 'string' },
+    'request-timeout-ms': { type: 'string' },
+  },
+  strict: true,
+});
+
+if (!values.submission || !values.out) {
+  console.error('usage: node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS]');
+  process.exit(2);
+}
+
+try {
+  const result = await runHarness({
+    submission: resolve(values.submission),
+    split: values.split as string,
+    ...(values.repeats ? { repeats: Number(values.repeats) } : {}),
+    ...(values['request-timeout-ms'] ? { requestTimeoutMs: Number(values['request-timeout-ms']) } : {}),
+  });
+  writeFileSync(values.out, JSON.stringify(result, null, 1) + '\n');
+  const m = result.metric.samples;
+  const g = result.guardrails.map((x) => `${x.name}=${x.value === null ? 'n/a' : Number(x.value.toFixed(4))} ${x.op} ${x.threshold} ${x.passed ? 'ok' : 'FAILED'}`).join(', ');
+  console.error(
+    result.status === 'ok'
+      ? `tiny-lm ${result.split}: ${m.map((x) => x.toFixed(1)).join(' / ')} tokens/s; ${g}`
+      : `tiny-lm ${result.split}: submission failed (${result.failure?.code}): ${result.failure?.reason}`,
+  );
+} catch (e) {
+  console.error(`tiny-lm harness error: ${(e as Error).stack ?? e}`);
+  process.exit(2);
+}
