@@ -186,6 +186,8 @@ async function insertSubmission(
   const artifactEntries: BundleEntry[] = meta.artifacts.map((x) => ({ path: x.path, sha256: x.sha256, size: sizeOf.get(x.sha256)!, executable: false }));
   const entries = [...files, ...artifactEntries];
   const fp = fingerprint(entries);
+  // Two identical bundles arriving together: the second waits, then sees the first as what it duplicates.
+  await tx.query('select pg_advisory_xact_lock(4242051, hashtext($1))', [fp]);
   const [dup] = await tx.query<{ id: number; title: string; author: string }>(
     `select s.id, s.title, p.handle as author from submissions s join participants p on p.id = s.author_id
      where s.collaboration_id = $1 and s.fingerprint = $2 order by s.id limit 1`, [collabId, fp]);
