@@ -20,7 +20,7 @@ describe('message board', () => {
   let t: TestServer;
   let collab: string;
   let collabId: number;
-  const P = (extra: Record<string, unknown> = {}) => ({ collab, ...extra });
+  const P = <E extends object = object>(extra?: E) => ({ collab, ...(extra as E) });
 
   /** Counts that must not move when a write is refused. */
   const counts = async () => {
@@ -133,6 +133,20 @@ describe('message board', () => {
     );
     assert.deepEqual(details.unknown, { mentions: ['nobody'], submissions: [999, foreign], pages: ['no-such-page'], posts: [99999] });
     assert.deepEqual(await counts(), before, 'nothing half-written');
+
+    // Post ids are global too: another collaboration's post is not found from here, in any route.
+    const [foreignPost] = await testDb.db.query<{ id: number }>(
+      `insert into posts (collaboration_id, author_id, title, body) values ($1, (select id from participants where handle = 'cy'), 'secret', 'elsewhere') returning id`,
+      [other!.id],
+    );
+    const fid = foreignPost!.id;
+    await rejects(cy.call('getPost', { params: P({ id: fid }) }), 404, 'not_found');
+    await rejects(cy.call('listRevisions', { params: P({ id: fid }) }), 404, 'not_found');
+    await rejects(cy.call('editPost', { params: P({ id: fid }), body: { body: 'x' } }), 404, 'not_found');
+    await rejects(t.admin.call('hidePost', { params: P({ id: fid }), body: { reason: 'x' } }), 404, 'not_found');
+    await rejects(cy.call('createPost', { params: P(), body: { body: 'x', replyTo: fid } }), 404, 'not_found');
+    await rejects(cy.call('createPost', { params: P(), body: { title: 'x', body: `see #p${fid}` } }), 422, 'unprocessable');
+    await rejects(cy.call('markRead', { params: P(), body: { upTo: fid } }), 404, 'not_found');
   });
 
   test('bad input gets a clear error and writes nothing; hostile markdown is stored as written and rendered safe', async () => {
@@ -211,21 +225,28 @@ describe('message board', () => {
     const mentionEdges = await t.testDb.db.query('select 1 from post_edges where post_id = $1 and kind = $2', [p.id, 'mention']);
     assert.equal(mentionEdges.length, 0, 'edges follow the current revision');
     await rejects(fay.call('editPost', { params: P({ id: p.id }), body: { body: 'v3', expectedRevision: 1 } }), 409, 'edit_conflict', /revision 2/);
+    const racers = await Promise.allSettled(['a', 'b', 'c'].map((x) => fay.call('editPost', { params: P({ id: p.id }), body: { body: `race ${x}`, expectedRevision: 2 } })));
+    assert.equal(racers.filter((x) => x.status === 'fulfilled').length, 1, 'of edits against the same revision exactly one wins');
+    for (const x of racers) if (x.status === 'rejected') assert.equal((x.reason as AgoraApiError).code, 'edit_conflict');
+    const raced = await fay.call('editPost', { params: P({ id: p.id }), body: { body: 'v2, no mention' } });
+    assert.equal(raced.revision, 4);
     const same = await fay.call('editPost', { params: P({ id: p.id }), body: { body: 'v2, no mention' } });
-    assert.equal(same.revision, 2, 'an edit that changes nothing makes no revision');
-    const v3 = await t.admin.call('editPost', { params: P({ id: p.id }), body: { title: 'Draft (moderated)', tags: ['proposal', 'ruling'] } });
-    assert.equal(v3.revision, 3);
-    assert.deepEqual(v3.tags, ['proposal', 'ruling']);
+    assert.equal(same.revision, 4, 'an edit that changes nothing makes no revision');
+    const moderated = await t.admin.call('editPost', { params: P({ id: p.id }), body: { title: 'Draft (moderated)', tags: ['proposal', 'ruling'] } });
+    assert.equal(moderated.revision, 5);
+    assert.deepEqual(moderated.tags, ['proposal', 'ruling']);
 
     const revs = await t.anonymous.call('listRevisions', { params: P({ id: p.id }) });
-    assert.deepEqual(revs.items.map((r) => [r.revision, r.title, r.body, r.editor]), [
-      [3, 'Draft (moderated)', 'v2, no mention', 'organizer'], [2, 'Draft', 'v2, no mention', 'fay'], [1, 'Draft', 'v1 cc @gus', 'fay'],
+    assert.deepEqual(revs.items.map((r) => [r.revision, r.title, r.body?.replace(/^race [abc]$/, 'race'), r.editor]), [
+      [5, 'Draft (moderated)', 'v2, no mention', 'organizer'], [4, 'Draft', 'v2, no mention', 'fay'], [3, 'Draft', 'race', 'fay'],
+      [2, 'Draft', 'v2, no mention', 'fay'], [1, 'Draft', 'v1 cc @gus', 'fay'],
     ]);
-    const r1 = await t.anonymous.call('listRevisions', { params: P({ id: p.id }), query: { limit: 2 } });
-    const r2 = await t.anonymous.call('listRevisions', { params: P({ id: p.id }), query: { limit: 2, cursor: r1.nextCursor! } });
-    assert.deepEqual([...r1.items, ...r2.items].map((r) => r.revision), [3, 2, 1]);
+    const r1 = await t.anonymous.call('listRevisions', { params: P({ id: p.id }), query: { limit: 3 } });
+    const r2 = await t.anonymous.call('listRevisions', { params: P({ id: p.id }), query: { limit: 3, cursor: r1.nextCursor! } });
+    assert.deepEqual([...r1.items, ...r2.items].map((r) => r.revision), [5, 4, 3, 2, 1]);
+    assert.equal(r2.nextCursor, null);
     const edited = await t.anonymous.call('listEvents', { params: P(), query: { types: 'post.edited' } });
-    assert.deepEqual(edited.items.filter((e) => e.subject === `#p${p.id}`).map((e) => e.payload.revision), [2, 3]);
+    assert.deepEqual(edited.items.filter((e) => e.subject === `#p${p.id}`).map((e) => e.payload.revision), [2, 3, 4, 5]);
     await assert.rejects(t.testDb.db.query('delete from post_revisions where post_id = $1', [p.id]), /never deleted/);
   });
 
@@ -363,6 +384,12 @@ describe('message board', () => {
     const hourly = await rejects(ned.call('createPost', { params: P(), body: { body: '31st', replyTo: thread.id } }), 429, 'rate_limited', /30 posts an hour/);
     assert.deepEqual(hourly.limit, { max: 30, seconds: 3600 });
     assert.ok(Number(hourly.retryAfterSeconds) > 60);
+
+    // A parallel burst cannot overshoot: the check and the insert are serialised per collaboration.
+    const ola = await t.join('ola');
+    const burst = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => ola.call('createPost', { params: P(), body: { title: `burst ${i}`, body: 'b' } })));
+    assert.equal(burst.filter((x) => x.status === 'fulfilled').length, 5);
+    for (const x of burst) if (x.status === 'rejected') assert.equal((x.reason as AgoraApiError).code, 'rate_limited');
 
     // Organizers are not rate limited (rulings must always get through).
     for (let i = 0; i < 6; i++) await t.admin.call('createPost', { params: P(), body: { body: `org ${i}`, replyTo: thread.id } });
