@@ -6,23 +6,23 @@ import type { TestServer } from './testing.ts';
 
 /** Test helpers for jobs and runners: submissions straight into the tables, runners, harness results. */
 
+/** A submission through the submissions API (inline files; an optional large artifact uploaded first). */
 export async function insertSubmission(t: TestServer, author: AgoraClient, opts: { staged?: boolean; title?: string; artifact?: Buffer } = {}): Promise<number> {
-  const me = await author.call('me');
-  const bundle = Buffer.concat([Buffer.from('bundle-'), randomBytes(16)]);
-  const put = await t.server.services.artifacts.put(bundle);
-  const db = t.testDb.db;
-  const [c] = await db.query<{ id: number }>('select id from collaborations where slug = $1', [t.collab]);
-  await db.query(`insert into artifacts (sha256, size_bytes, media_type, uploaded_by) values ($1, $2, 'application/gzip', $3) on conflict do nothing`, [put.sha256, put.size, me.participant.id]);
-  const [s] = await db.query<{ id: number }>(
-    `insert into submissions (collaboration_id, author_id, title, bundle_sha256, file_count, total_bytes, fingerprint, staged)
-     values ($1, $2, $3, $4, 1, $5, $6, $7) returning id`,
-    [c!.id, me.participant.id, opts.title ?? 'a submission', put.sha256, put.size, randomBytes(32).toString('hex'), opts.staged ?? false]);
+  const artifacts = [];
   if (opts.artifact) {
-    const a = await t.server.services.artifacts.put(opts.artifact);
-    await db.query(`insert into artifacts (sha256, size_bytes, media_type) values ($1, $2, 'application/octet-stream') on conflict do nothing`, [a.sha256, a.size]);
-    await db.query('insert into submission_artifacts (submission_id, path, sha256) values ($1, $2, $3)', [s!.id, 'weights/model.bin', a.sha256]);
+    const res = await author.raw(`/v1/collaborations/${t.collab}/artifacts`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: opts.artifact });
+    assert.equal(res.status, 201, await res.clone().text());
+    const { sha256 } = (await res.json()) as { sha256: string };
+    artifacts.push({ path: 'weights/model.bin', sha256 });
   }
-  return s!.id;
+  const created = await author.call('createSubmission', {
+    params: { collab: t.collab },
+    body: {
+      title: opts.title ?? 'a submission', staged: opts.staged ?? false, artifacts,
+      files: [{ path: 'serve.py', content: `print("bundle-${randomBytes(8).toString('hex')}")\n` }],
+    },
+  });
+  return created.submission.id;
 }
 
 export async function newRunner(t: TestServer, labels = ['cpu'], name = 'runner-1'): Promise<{ client: AgoraClient; id: number; token: string }> {

@@ -63,7 +63,9 @@ describe('runner API: tokens, claims, leases, logs, exactly-once results', () =>
     // Bundle and artifact need the lease.
     const bundle = await r.client.raw(`${c.bundlePath}?leaseToken=${encodeURIComponent(c.leaseToken)}`);
     assert.equal(bundle.status, 200);
-    assert.match(Buffer.from(await bundle.arrayBuffer()).toString(), /^bundle-/);
+    const bytes = Buffer.from(await bundle.arrayBuffer());
+    assert.deepEqual([bytes[0], bytes[1]], [0x1f, 0x8b], 'a gzip stream');
+    assert.equal(bundle.headers.get('x-agora-sha256'), c.bundleSha256);
     const badBundle = await r.client.raw(`${c.bundlePath}?leaseToken=${'x'.repeat(43)}`);
     assert.equal(badBundle.status, 409);
     const art = await r.client.raw(r.client.path('jobArtifact', { sha256: c.artifacts[0]!.sha256 }, { jobId: c.jobId, leaseToken: c.leaseToken }).slice(t.url.length));
