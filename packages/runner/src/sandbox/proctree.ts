@@ -33,8 +33,26 @@ export function readProc(pid: number): ProcInfo | null {
     ppid: num(1),
     cpuMs: ((num(11) + num(12) + num(13) + num(14)) * 1000) / CLK_TCK,
     threads: num(17),
-    rssBytes: num(21) * PAGE,
+    rssBytes: anonRss(pid) ?? num(21) * PAGE,
   };
+}
+
+/**
+ * Anonymous + shmem resident memory (what a process itself allocated),
+ * leaving out file-backed pages such as the shared node/libc text that would
+ * otherwise be counted once per process.
+ */
+function anonRss(pid: number): number | null {
+  let status: string;
+  try {
+    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return null;
+  }
+  const anon = /^RssAnon:\s+(\d+) kB/m.exec(status);
+  if (!anon) return null;
+  const shmem = /^RssShmem:\s+(\d+) kB/m.exec(status);
+  return (Number(anon[1]) + Number(shmem?.[1] ?? 0)) * 1024;
 }
 
 export function allProcs(): ProcInfo[] {

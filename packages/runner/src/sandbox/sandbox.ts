@@ -47,6 +47,8 @@ export interface SandboxOutcome {
   wallMs: number;
   cpuMs?: number;
   peakRssMb?: number;
+  /** Most tasks (processes + threads) seen at once by the limit poller. */
+  peakProcesses?: number;
   sandbox: 'bubblewrap' | 'none';
   /** How the limits were enforced on this host. */
   enforcement: { memory: 'cgroup' | 'poll'; processes: 'cgroup' | 'poll'; cpu: 'cgroup' | 'poll' };
@@ -427,6 +429,7 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
   let exited = false;
   let cpuMs: number | undefined;
   let peakBytes = 0;
+  let peakTasks = 0;
   const notes: string[] = [];
 
   const killTree = () => {
@@ -469,13 +472,17 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
     }
     const cpuNow = s?.cpuMs ?? treeCpu;
     if (cpuNow !== null) cpuMs = Math.max(cpuMs ?? 0, cpuNow);
+    const tasksNow = s && cg!.enforces.pids && s.tasks !== null ? Math.max(0, s.tasks - extraTasks) : treeTasks;
+    peakTasks = Math.max(peakTasks, tasksNow);
     const memNow = cg?.enforces.memory ? (s!.memoryBytes ?? 0) : treeRss;
     peakBytes = Math.max(peakBytes, memNow);
+    // Processes first: summed RSS of a fork bomb can pass the memory limit
+    // before the bomb is noticed, and the process count is the real cause.
+    if (!cg?.enforces.pids && treeTasks > limits.processes) return stop('processes');
     if (cpuNow !== null && cpuNow >= limits.cpuSeconds * 1000) return stop('cpu_time');
     if (!cg?.enforces.memory && treeRss > limits.memoryMb * 1024 * 1024) {
-      return stop('memory', `resident memory of the process tree reached ${Math.round(treeRss / 1048576)} MB`);
+      return stop('memory', `anonymous resident memory of the process tree reached ${Math.round(treeRss / 1048576)} MB`);
     }
-    if (!cg?.enforces.pids && treeTasks > limits.processes) return stop('processes');
   };
   const pollTimer = setInterval(poll, opts.pollMs ?? 100);
   pollTimer.unref?.();
@@ -483,9 +490,13 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const exitedP = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
+    // A failed spawn (EAGAIN when the host is out of processes, ENOENT) emits
+    // 'error' and never 'exit'.
+    child.once('error', (err) => {
+      notes.push(`the sandbox could not be started: ${err.message}`);
+      if (child.pid === undefined || child.exitCode !== null) resolve({ code: null, signal: null });
+    });
   });
-  // A spawn failure (ENOENT of /bin/sh) surfaces as 'error' and then 'close'.
-  child.once('error', (err) => notes.push(`could not start: ${err.message}`));
 
   const done = (async (): Promise<SandboxOutcome> => {
     const { code, signal } = await exitedP;
@@ -531,6 +542,7 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
       wallMs,
       ...(cpuMs !== undefined ? { cpuMs: Math.round(cpuMs) } : {}),
       ...(peakBytes > 0 ? { peakRssMb: Math.round((peakBytes / 1048576) * 10) / 10 } : {}),
+      ...(peakTasks > 0 ? { peakProcesses: peakTasks } : {}),
       sandbox: sandboxed ? 'bubblewrap' : 'none',
       enforcement,
       notes,

@@ -1,0 +1,325 @@
+// Run: node --test packages/runner/src/sandbox/
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { EXEC_SCRIPT, sandboxExecPrefix } from './exec.ts';
+import {
+  probeSandbox,
+  SandboxUnavailableError,
+  spawnSandboxed,
+  type SandboxLimits,
+  type SandboxOutcome,
+  type SpawnSandboxedOptions,
+} from './sandbox.ts';
+
+const probe = await probeSandbox();
+const skip = probe.available ? false : `bubblewrap unavailable here (${probe.reason}); sandbox tests skipped`;
+if (skip) console.log(`# SKIP: ${skip}`);
+
+const NODE = fs.realpathSync(process.execPath);
+const LIMITS: SandboxLimits = { wallSeconds: 15, cpuSeconds: 15, memoryMb: 256, processes: 64 };
+
+let root: string;
+let bundle: string;
+const tag = `${process.pid}${Math.floor(Math.random() * 1e6)}`;
+
+const SCRIPTS: Record<string, string> = {
+  'ok.cjs': `
+    const fs = require('fs');
+    fs.writeFileSync('/scratch/out.txt', 'written in the sandbox');
+    fs.writeFileSync(process.env.TMPDIR + '/tmp.txt', 'tmp');
+    console.log(JSON.stringify({ cwd: process.cwd(), home: process.env.HOME, argv: process.argv.slice(2) }));
+  `,
+  'net.cjs': `
+    const net = require('net');
+    const port = Number(process.argv[2]);
+    const attempt = (host, port) => new Promise((resolve) => {
+      const s = net.connect({ host, port });
+      s.setTimeout(3000, () => { s.destroy(); resolve('timeout'); });
+      s.on('connect', () => { s.destroy(); resolve('connected'); });
+      s.on('error', (e) => resolve(e.code));
+    });
+    (async () => {
+      const local = await attempt('127.0.0.1', port);
+      const remote = await attempt('1.1.1.1', 80);
+      console.log(JSON.stringify({ local, remote }));
+    })();
+  `,
+  'read.cjs': `
+    const fs = require('fs');
+    const out = {};
+    for (const p of process.argv.slice(2)) {
+      try { fs.readFileSync(p); out[p] = 'read'; } catch (e) { out[p] = e.code; }
+    }
+    console.log(JSON.stringify(out));
+  `,
+  'write.cjs': `
+    const fs = require('fs');
+    try { fs.writeFileSync('/submission/planted.txt', 'x'); console.log('wrote'); }
+    catch (e) { console.log(e.code); }
+  `,
+  'mem.cjs': `
+    const keep = [];
+    for (;;) keep.push(Buffer.alloc(16 << 20, 1));
+  `,
+  'spin.cjs': `for (;;) {}`,
+  'idle.cjs': `setInterval(() => {}, 1000);`,
+  'bomb.sh': `:(){ :|:& };: ; sleep 30 # ${tag}`,
+  'nodebomb.cjs': `
+    const { spawn } = require('child_process');
+    (function more() { try { spawn('sleep', ['30.${tag}']).on('error', () => {}); } catch {} setImmediate(more); })();
+  `,
+};
+
+before(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-sandbox-test-'));
+  bundle = path.join(root, 'bundle');
+  fs.mkdirSync(bundle);
+  for (const [name, text] of Object.entries(SCRIPTS)) fs.writeFileSync(path.join(bundle, name), text);
+});
+
+after(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function scratch(): string {
+  return fs.mkdtempSync(path.join(root, 'scratch-'));
+}
+
+async function run(
+  command: string[],
+  limits: Partial<SandboxLimits> = {},
+  opts: SpawnSandboxedOptions = {},
+): Promise<{ outcome: SandboxOutcome; stdout: string; stderr: string; scratchDir: string }> {
+  const scratchDir = scratch();
+  const r = spawnSandboxed({ bundleDir: bundle, scratchDir, command, limits: { ...LIMITS, ...limits } }, opts);
+  let stdout = '';
+  let stderr = '';
+  r.child.stdout.on('data', (d) => (stdout += d));
+  r.child.stderr.on('data', (d) => (stderr += d));
+  const outcome = await r.done;
+  return { outcome, stdout, stderr, scratchDir };
+}
+
+/** Host processes whose command line contains `marker`. */
+function processesMatching(marker: string): number[] {
+  const out: number[] = [];
+  for (const n of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(n) || Number(n) === process.pid) continue;
+    try {
+      const cmd = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmd.includes(marker)) out.push(Number(n));
+    } catch {}
+  }
+  return out;
+}
+
+describe('sandbox (bubblewrap)', { skip, timeout: 120_000 }, () => {
+  test('probe reports bubblewrap', () => {
+    assert.equal(probe.kind, 'bubblewrap');
+    assert.ok(probe.version);
+  });
+
+  test('a well-behaved script runs in /submission and writes to /scratch', async () => {
+    const { outcome, stdout, scratchDir, stderr } = await run(['node', 'ok.cjs', 'a b']);
+    assert.equal(outcome.exitCode, 0, stderr);
+    assert.equal(outcome.killed, null);
+    assert.equal(outcome.sandbox, 'bubblewrap');
+    assert.deepEqual(JSON.parse(stdout), { cwd: '/submission', home: '/scratch', argv: ['a b'] });
+    assert.equal(fs.readFileSync(path.join(scratchDir, 'out.txt'), 'utf8'), 'written in the sandbox');
+    assert.equal(fs.readFileSync(path.join(scratchDir, 'tmp.txt'), 'utf8'), 'tmp');
+  });
+
+  test('no network: cannot reach a server on the host loopback nor the outside', async () => {
+    let connections = 0;
+    const server = net.createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      // Control: the same script outside the sandbox does reach the server.
+      const control = spawnSync(NODE, [path.join(bundle, 'net.cjs'), String(port)], { encoding: 'utf8', timeout: 15_000 });
+      assert.equal(JSON.parse(control.stdout).local, 'connected');
+      for (let i = 0; i < 100 && connections === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(connections, 1);
+      const { outcome, stdout } = await run(['node', 'net.cjs', String(port)]);
+      assert.equal(outcome.exitCode, 0);
+      const res = JSON.parse(stdout);
+      assert.equal(res.local, 'ECONNREFUSED');
+      assert.match(res.remote, /^(ENETUNREACH|EHOSTUNREACH|EACCES|EPERM)$/);
+      assert.equal(connections, 1, 'the host server saw a connection from the sandbox');
+    } finally {
+      server.close();
+    }
+  });
+
+  test('cannot read outside the bundle', async () => {
+    const secretDir = fs.mkdtempSync(path.join(root, 'secret-'));
+    const secret = path.join(secretDir, 'answer.txt');
+    fs.writeFileSync(secret, '42');
+    const repoFile = fs.realpathSync(new URL('../../../../package.json', import.meta.url));
+    assert.equal(fs.readFileSync(secret, 'utf8'), '42'); // readable from the host
+    // The runner's own /proc entry: the sandbox has its own pid namespace.
+    const hostProc = `/proc/${process.pid}/environ`;
+    const targets = [secret, '/etc/shadow', repoFile, '/root/.bashrc', hostProc];
+    const { outcome, stdout } = await run(['node', 'read.cjs', ...targets, '/submission/read.cjs']);
+    assert.equal(outcome.exitCode, 0);
+    const res = JSON.parse(stdout);
+    for (const t of targets) assert.notEqual(res[t], 'read', `${t} was readable inside the sandbox`);
+    assert.equal(res[secret], 'ENOENT');
+    assert.equal(res['/etc/shadow'], 'ENOENT');
+    assert.equal(res['/submission/read.cjs'], 'read'); // control: the bundle itself is readable
+  });
+
+  test('cannot write to the bundle', async () => {
+    const { outcome, stdout } = await run(['node', 'write.cjs']);
+    assert.equal(outcome.exitCode, 0);
+    assert.equal(stdout.trim(), 'EROFS');
+    assert.equal(fs.existsSync(path.join(bundle, 'planted.txt')), false);
+  });
+
+  test('a shell fork bomb is killed by the process limit and the host survives', async () => {
+    const { outcome } = await run(['bash', 'bomb.sh'], { processes: 32, wallSeconds: 20 });
+    assert.equal(outcome.killed?.by, 'processes');
+    assert.match(outcome.killed!.reason, /32-process limit/);
+    assert.ok(outcome.wallMs < 10_000, `took ${outcome.wallMs} ms`);
+    assert.deepEqual(processesMatching(tag), []);
+    // the runner is still fine: another run works
+    const again = await run(['node', 'ok.cjs']);
+    assert.equal(again.outcome.exitCode, 0);
+  });
+
+  test('a node process spawning children in a loop is killed by the process limit', async () => {
+    const { outcome } = await run(['node', 'nodebomb.cjs'], { processes: 48 });
+    assert.equal(outcome.killed?.by, 'processes');
+    assert.deepEqual(processesMatching(`30.${tag}`), []);
+  });
+
+  test('allocating past the memory limit is killed with reason memory', async () => {
+    const { outcome } = await run(['node', 'mem.cjs'], { memoryMb: 160 });
+    assert.equal(outcome.killed?.by, 'memory');
+    assert.match(outcome.killed!.reason, /160 MB memory limit/);
+    assert.notEqual(outcome.exitCode, 0);
+  });
+
+  test('an infinite loop is killed by the CPU-time limit', async () => {
+    const { outcome } = await run(['node', 'spin.cjs'], { cpuSeconds: 1, wallSeconds: 20 });
+    assert.equal(outcome.killed?.by, 'cpu_time');
+    assert.match(outcome.killed!.reason, /CPU time/);
+    assert.ok((outcome.cpuMs ?? 0) >= 1000);
+    assert.ok(outcome.wallMs < 10_000, `took ${outcome.wallMs} ms`);
+  });
+
+  test('an idle process is killed by the wall-clock limit', async () => {
+    const { outcome } = await run(['node', 'idle.cjs'], { wallSeconds: 1 });
+    assert.equal(outcome.killed?.by, 'wall_time');
+    assert.equal(outcome.killed!.reason, 'killed after 1 s wall-clock limit');
+    assert.ok(outcome.wallMs >= 1000 && outcome.wallMs < 5000);
+  });
+
+  test('background children are dead after the run, even on success', async () => {
+    const marker = `sleep 1000.${tag}`;
+    const { outcome, stdout } = await run(['sh', '-c', `${marker} & (setsid ${marker} &) ; echo started`]);
+    assert.equal(outcome.exitCode, 0);
+    assert.equal(outcome.killed, null);
+    assert.equal(stdout.trim(), 'started');
+    assert.deepEqual(processesMatching(marker), []);
+  });
+
+  test('kill(reason) stops the run and says so', async () => {
+    const r = spawnSandboxed({ bundleDir: bundle, scratchDir: scratch(), command: ['node', 'idle.cjs'], limits: LIMITS });
+    setTimeout(() => r.kill('the job was cancelled'), 300);
+    const outcome = await r.done;
+    assert.equal(outcome.killed?.by, 'requested');
+    assert.equal(outcome.killed!.reason, 'killed on request: the job was cancelled');
+  });
+
+  describe('without a writable cgroup (limits by polling /proc)', () => {
+    let saved: string | undefined;
+    before(() => {
+      saved = process.env.AGORA_SANDBOX_CGROUP;
+      process.env.AGORA_SANDBOX_CGROUP = 'off';
+    });
+    after(() => {
+      if (saved === undefined) delete process.env.AGORA_SANDBOX_CGROUP;
+      else process.env.AGORA_SANDBOX_CGROUP = saved;
+    });
+
+    test('memory, fork bomb and CPU limits still apply', async () => {
+      const mem = await run(['node', 'mem.cjs'], { memoryMb: 160 });
+      assert.equal(mem.outcome.enforcement.memory, 'poll');
+      assert.equal(mem.outcome.killed?.by, 'memory');
+      const bomb = await run(['bash', 'bomb.sh'], { processes: 32 });
+      assert.equal(bomb.outcome.killed?.by, 'processes');
+      assert.deepEqual(processesMatching(tag), []);
+      const spin = await run(['node', 'spin.cjs'], { cpuSeconds: 1 });
+      assert.equal(spin.outcome.killed?.by, 'cpu_time');
+    });
+  });
+
+  test('exec.ts CLI forwards stdio and exit code and writes the report', async () => {
+    const report = path.join(root, 'report.json');
+    const prefix = sandboxExecPrefix({ bundleDir: bundle, scratchDir: scratch(), limits: LIMITS, report, env: { GREETING: 'hi' } });
+    assert.equal(prefix[1], EXEC_SCRIPT);
+    assert.equal(prefix.at(-1), '--');
+    const cmd = [...prefix, 'sh', '-c', 'read x; echo "$GREETING $x"; echo oops >&2; exit 7'];
+    const res = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const c = spawn(cmd[0]!, cmd.slice(1));
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (d) => (out += d));
+      c.stderr.on('data', (d) => (err += d));
+      c.on('close', (code) => resolve({ code, out, err }));
+      c.stdin.end('world\n');
+    });
+    assert.equal(res.code, 7);
+    assert.equal(res.out, 'hi world\n');
+    assert.equal(res.err, 'oops\n');
+    const o = JSON.parse(fs.readFileSync(report, 'utf8')) as SandboxOutcome;
+    assert.equal(o.exitCode, 7);
+    assert.equal(o.sandbox, 'bubblewrap');
+  });
+
+  test('exec.ts reports a limit kill on stderr and in the report', () => {
+    const report = path.join(root, 'report-wall.json');
+    const prefix = sandboxExecPrefix({ bundleDir: bundle, scratchDir: scratch(), limits: { ...LIMITS, wallSeconds: 1 }, report });
+    const r = spawnSync(prefix[0]!, [...prefix.slice(1), 'sleep', '10'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(r.status, 137);
+    assert.match(r.stderr, /agora-sandbox: killed after 1 s wall-clock limit/);
+    assert.equal(JSON.parse(fs.readFileSync(report, 'utf8')).killed.by, 'wall_time');
+  });
+});
+
+describe('when no sandbox is available', { timeout: 60_000 }, () => {
+  const missing = { bwrapPath: '/nonexistent/bwrap' };
+
+  test('untrusted jobs are refused', async () => {
+    const p = await probeSandbox(missing);
+    assert.equal(p.available, false);
+    assert.equal(p.kind, 'none');
+    assert.throws(
+      () => spawnSandboxed({ bundleDir: bundle, scratchDir: scratch(), command: ['true'], limits: LIMITS }, missing),
+      (e: unknown) => e instanceof SandboxUnavailableError && e.code === 'SANDBOX_UNAVAILABLE',
+    );
+  });
+
+  test('the explicit opt-out runs unsandboxed, warns loudly, and still kills the tree', async () => {
+    const lines: string[] = [];
+    const marker = `sleep 1000.${tag}9`;
+    const { outcome } = await run(['sh', '-c', `${marker} & sleep 30`], { wallSeconds: 1 }, {
+      ...missing,
+      allowUnsandboxed: true,
+      log: (l) => lines.push(l),
+    });
+    assert.equal(outcome.sandbox, 'none');
+    assert.match(lines.join('\n'), /SANDBOX DISABLED/);
+    assert.equal(outcome.killed?.by, 'wall_time');
+    assert.deepEqual(processesMatching(marker), []);
+  });
+});
