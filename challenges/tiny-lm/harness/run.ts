@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ChallengeSpec } from '@agora/core/schemas/challenge.ts';
 import { HarnessResult } from '@agora/core/schemas/result.ts';
-import { fidelityToken, scoreFidelity, poolFidelity, exactMatch, type FidelityScore, type FidelityToken } from '@agora/core/metrics/index.ts';
+import { fidelityToken, scoreDecode, type FidelityToken, type DecodeScore } from '@agora/core/metrics/index.ts';
 import { loadWeights, forwardAll, logSoftmax, type Weights } from './reference.ts';
 import { SubmissionProcess, SubmissionFailure, readManifest } from './client.ts';
 import { rng } from '../training/corpus.ts';
@@ -146,10 +146,6 @@ function validateAnswer(raw: string, wantId: string, item: Item, maxTokens: numb
   return { tokens: tokens as number[], promptLogprobs: lp.slice(1) as number[] };
 }
 
-interface Scored {
-  fidelity: FidelityScore;
-  tokens: FidelityToken[];
-}
 
 export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
   const challengeDir = opts.challengeDir ?? CHALLENGE_DIR;
@@ -240,38 +236,37 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
 
   // ---- scoring, all on the harness side
   const s0 = performance.now();
-  const cache = new Map<string, Scored>();
+  // the reference model, teacher-forced on prompt + the submission's own emitted tokens
+  const cache = new Map<string, FidelityToken[]>();
   const refLogprobCache = new Map<string, Float64Array[]>();
-  const scoreOne = (item: Item, tokens: number[]): Scored => {
+  const verdicts = (item: Item, tokens: number[]): FidelityToken[] => {
     const key = `${item.id}:${tokens.join(',')}`;
     const hit = cache.get(key);
     if (hit) return hit;
     const seq = [...item.prompt, ...tokens.slice(0, -1)];
     const logits = forwardAll(W, seq);
-    const ft: FidelityToken[] = tokens.map((t, i) => fidelityToken(logits[item.prompt.length - 1 + i] as Float64Array, t));
-    const s = { fidelity: scoreFidelity({ tokens: ft, tolerance: settings.fidelity_tolerance }), tokens: ft };
-    cache.set(key, s);
+    const ft = tokens.map((t, i) => fidelityToken(logits[item.prompt.length - 1 + i] as Float64Array, t));
+    cache.set(key, ft);
     if (!refLogprobCache.has(item.id)) refLogprobCache.set(item.id, logits.slice(0, item.prompt.length - 1).map((z) => logSoftmax(z)));
-    return s;
+    return ft;
   };
+  const decode = scoreDecode(
+    answers.map(({ item, answer }) => ({ tokens: verdicts(item, answer.tokens), emitted: answer.tokens, reference: item.reference })),
+    settings.fidelity_tolerance,
+  );
 
-  const fidScores: FidelityScore[] = [];
   let nllSum = 0;
   let nllCount = 0;
   let refNllSum = 0;
   let maxLogprobGap = 0;
-  let exactCount = 0;
-  let prefixRateSum = 0;
   const firstDivergence: Record<string, number | null> = {};
   const perRepeatPpl: number[] = Array.from({ length: repeats }, () => 0);
   const perRepeatCount: number[] = Array.from({ length: repeats }, () => 0);
-  for (const { item, repeat, answer } of answers) {
-    const sc = scoreOne(item, answer.tokens);
-    fidScores.push(sc.fidelity);
-    const em = exactMatch(answer.tokens, item.reference);
-    if (em.exact) exactCount++;
-    prefixRateSum += em.rate;
-    if (repeat === 0) firstDivergence[item.id] = em.firstDivergence;
+  for (const [k, { item, repeat, answer }] of answers.entries()) {
+    const sc = decode.perPrompt[k] as DecodeScore['perPrompt'][number];
+    const ft = cache.get(`${item.id}:${answer.tokens.join(',')}`) as FidelityToken[];
+    const em = sc.exact;
+    if (repeat === 0) firstDivergence[item.id] = em?.firstDivergence ?? null;
     let promptNll: number | null = null;
     if (item.kind === 'heldout') {
       const ref = refLogprobCache.get(item.id) as Float64Array[];
@@ -297,16 +292,17 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
       tokens_emitted: answer.tokens.length,
       seconds: Number(answer.seconds.toFixed(6)),
       tokens_per_second: Number((answer.tokens.length / answer.seconds).toFixed(3)),
-      fidelity: sc.fidelity.fidelity,
+      fidelity: sc.fidelity,
+      faithful: sc.faithful,
       emitted: answer.tokens,
-      ref_top1: sc.tokens.map((t) => t.refTop1),
-      margins: sc.tokens.map((t) => Number(t.margin.toFixed(6))),
-      exact_match: em.exact,
-      first_divergence: em.firstDivergence,
+      ref_top1: ft.map((t) => t.refTop1),
+      margins: ft.map((t) => Number(t.margin.toFixed(6))),
+      identical_to_reference: em?.identical ?? null,
+      matched_reference_positions: em?.matched ?? null,
+      first_divergence: em?.firstDivergence ?? null,
       ...(promptNll === null ? {} : { prompt_nll_per_token: Number(promptNll.toFixed(6)) }),
     });
   }
-  const pooled = poolFidelity(fidScores);
   const heldoutTokens = items.filter((i) => i.kind === 'heldout').reduce((a, i) => a + i.prompt.length - 1, 0);
   const ppl = nllCount === 0 ? null : Math.exp(nllSum / nllCount);
   const refPpl = heldoutTokens === 0 ? null : Math.exp(refNllSum / heldoutTokens);
@@ -327,19 +323,20 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
     },
     {
       name: 'decode_fidelity',
-      value: pooled.fidelity,
+      value: decode.fidelity,
       threshold: fidSpec.threshold,
       op: fidSpec.op,
-      passed: fidSpec.op === '>=' ? pooled.fidelity >= fidSpec.threshold : pooled.fidelity <= fidSpec.threshold,
+      passed: fidSpec.op === '>=' ? decode.fidelity >= fidSpec.threshold : decode.fidelity <= fidSpec.threshold,
       detail: {
         definition: 'share of emitted tokens (all timed requests, all repeats) that the reference model, teacher-forced on the submission\'s own output, ranks first or within `tolerance` logits of first',
         tolerance: settings.fidelity_tolerance,
-        faithful: pooled.faithful,
-        total: pooled.total,
-        top1: pooled.top1,
-        within_tolerance: pooled.withinTolerance,
-        max_margin: Number(pooled.maxMargin.toFixed(6)),
-        exact_match_rate: answers.length === 0 ? 0 : exactCount / answers.length,
+        faithful: decode.faithful,
+        tokens: decode.tokens,
+        top1_rate: decode.top1Rate,
+        within_tolerance: decode.perPrompt.reduce((a, p) => a + p.withinTolerance, 0),
+        max_margin: Number(Math.max(0, ...decode.perPrompt.map((p) => p.maxMargin)).toFixed(6)),
+        exact_match_rate: decode.exactMatchRate,
+        identical_prompt_rate: decode.identicalPromptRate,
       },
     },
   ];
@@ -353,8 +350,9 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
     samples,
     environment: environment(sandbox),
     extra: {
-      exact_match_rate: answers.length === 0 ? 0 : exactCount / answers.length,
-      mean_prefix_match_rate: answers.length === 0 ? 0 : prefixRateSum / answers.length,
+      exact_match_rate: decode.exactMatchRate,
+      identical_prompt_rate: decode.identicalPromptRate,
+      top1_rate: decode.top1Rate,
       first_divergence: firstDivergence,
       requests_per_repeat: items.length,
       tokens_per_repeat: items.length * maxTokens,

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   for (let w = 0; w < nWorkers; w++) {
     const mine = assignment[w] as number[];
     // each worker gets views only of its own shards' gradient buffers (index = position in its list)
-    workers.push(new Worker(fileURLToPath(import.meta.url), { workerData: { cfg, params: paramsBuf, grads: mine.map((s) => gradBufs[s]) } satisfies WorkerInit }));
+    workers.push(new Worker(fileURLToPath(import.meta.url), { workerData: { cfg, params: paramsBuf, grads: mine.map((s) => gradBufs[s] as SharedArrayBuffer) } satisfies WorkerInit }));
   }
 
   const m = new Float32Array(size);
