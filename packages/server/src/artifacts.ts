@@ -115,9 +115,15 @@ export class ArtifactStore {
     return this.adopt(tmp, state.hash.digest('hex'), state.size, opts.expectSha256);
   }
 
-  /** Stores a file already on this disk (hashing it); the file is moved in when `move`, else copied. */
-  async putFile(file: string, opts: { move?: boolean; maxBytes?: number } = {}): Promise<PutResult> {
+  /**
+   * Stores a file already on this disk: moved in when `move`, else copied. `known` skips hashing
+   * when the caller computed the hash itself from the same bytes (never from a client's claim);
+   * such files are not fsynced one by one (see decision 0051: a bundle's files are also inside its
+   * fsynced canonical tar.gz).
+   */
+  async putFile(file: string, opts: { move?: boolean; maxBytes?: number; known?: { sha256: string; size: number } } = {}): Promise<PutResult> {
     if (!opts.move) return this.put(createReadStream(file), opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes });
+    if (opts.known) return this.adopt(file, opts.known.sha256, opts.known.size, undefined, false);
     const hash = createHash('sha256');
     let size = 0;
     for await (const c of createReadStream(file)) {
@@ -223,7 +229,7 @@ export class ArtifactStore {
   }
 
   /** Moves a fully written file to its content address, or drops it when the blob exists already. */
-  private async adopt(file: string, sha256: string, size: number, expect?: string): Promise<PutResult> {
+  private async adopt(file: string, sha256: string, size: number, expect?: string, sync = true): Promise<PutResult> {
     if (expect && expect !== sha256) {
       await rm(file, { force: true });
       throw new AgoraError('unprocessable', `the bytes hash to ${sha256}, not ${expect}`, { expected: expect, actual: sha256, size });
@@ -234,9 +240,11 @@ export class ArtifactStore {
       return { sha256, size, created: false };
     }
     await mkdir(join(this.root, 'blobs', sha256.slice(0, 2)), { recursive: true });
-    const fh = await open(file, 'r');
-    await fh.sync().catch(() => {});
-    await fh.close();
+    if (sync) {
+      const fh = await open(file, 'r');
+      await fh.sync().catch(() => {});
+      await fh.close();
+    }
     await chmod(file, 0o444);
     // rename replaces atomically: a concurrent writer of the same bytes is harmless.
     await rename(file, dest);

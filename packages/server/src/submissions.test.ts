@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { AgoraApiError, AgoraClient, readResponse } from '@agora/sdk';
-import { tempDir } from '@agora/store/testing.ts';
+import { tempDir } from '@agora/store/testing';
 import { startTestServer, writeFixtureChallenge, type TestServer } from './testing.ts';
 
 const rejects = async (p: Promise<unknown>, status: number, code: string, match?: RegExp) => {
@@ -121,6 +121,8 @@ describe('submissions, artifacts and bundle diffs', () => {
     const entries = [tarEntry('./lib/', '', { type: '5', mode: 0o755 }), ...files({ ...BASE }).reverse().map((e) => e), tarEntry('run.sh', withRun['run.sh'], { mode: 0o755 })];
     const dup = await upload(bob, t.collab, tgz(...entries), { title: 'Same thing', parents: '' });
     assert.equal(dup.duplicateOf?.id, base);
+    // The canonical bundle is rebuilt from the files: same files, same bytes.
+    assert.equal((dup.submission as unknown as { bundleSha256: string }).bundleSha256, (await bob.call('getSubmission', { params: { collab: t.collab, id: base } })).bundleSha256);
     assert.equal(dup.submission.fingerprint, (await bob.call('getSubmission', { params: { collab: t.collab, id: base } })).fingerprint);
 
     // Bob changes one file of six and declares no parent: alice's baseline is suggested (his own duplicate is not).
