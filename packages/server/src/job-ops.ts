@@ -108,12 +108,12 @@ export async function lockJob(tx: Queryable, jobId: number): Promise<JobRow | un
   return row;
 }
 
-/** A line from the platform itself in the job's log (state changes, reasons): never private data. */
-export async function platformLog(tx: Queryable, job: Pick<JobRow, 'id' | 'attempt'>, text: string): Promise<void> {
+/** A line from the platform itself in the job's log (state changes, reasons), or a runner's reason on the `runner` stream. */
+export async function platformLog(tx: Queryable, job: Pick<JobRow, 'id' | 'attempt'>, text: string, stream: 'platform' | 'runner' = 'platform'): Promise<void> {
   await tx.query(
     `with n as (update jobs set log_lines = log_lines + 1, log_bytes = log_bytes + octet_length($2) where id = $1 returning log_lines)
-     insert into job_logs (job_id, seq, attempt, stream, text) select $1, log_lines, $3, 'platform', $2 from n`,
-    [job.id, text, job.attempt],
+     insert into job_logs (job_id, seq, attempt, stream, text) select $1, log_lines, $3, $4, $2 from n`,
+    [job.id, text, job.attempt, stream],
   );
 }
 

@@ -125,6 +125,13 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     assert.equal(job.charged, false);
     const runner = await newRunner(t, ['cpu'], 'private-runner');
     const claimed = await runner.client.call('claimJob', { body: { labels: ['cpu'] } });
+    // An infrastructure error whose reason quotes private data: retried, and the reason stays with organizers.
+    await runner.client.call('submitJobResult', {
+      params: { id: claimed.job!.jobId },
+      body: { leaseToken: claimed.job!.leaseToken, outcome: 'errored', reason: 'harness crashed on SECRET private prompt 9', environment: ENV },
+    });
+    const again = await runner.client.call('claimJob', { body: { labels: ['cpu'] } });
+    claimed.job = again.job;
     await runner.client.call('appendJobLogs', { params: { id: claimed.job!.jobId }, body: { leaseToken: claimed.job!.leaseToken, lines: [{ stream: 'harness', text: 'prompt: SECRET private prompt 3' }] } });
     await runner.client.call('submitJobResult', {
       params: { id: claimed.job!.jobId },
@@ -132,6 +139,7 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     });
     const seen = await eve.call('getJob', { params: { collab: t.collab, id: job.id } });
     assert.deepEqual(seen.result!.metric.samples, [7, 8]);
+    assert.equal(seen.attempts.length, 2);
     assert.equal(seen.result!.guardrailsPassed, true);
     assert.equal(seen.result!.samples, null);
     assert.deepEqual(seen.result!.extra, {});

@@ -247,14 +247,19 @@ export function mountRunner(app: Hono<AppEnv>) {
       const environment = { ...body.environment, runnerId: runner.runnerId };
       const cls = hardwareClass(environment);
       const given = body.reason?.trim() || result?.failure?.reason || null;
+      // A private job's runner text may quote private data: it goes to the (organizer-only) log, and
+      // the reasons everyone sees for retries and cancels point there (failed/timed-out reasons are
+      // replaced for non-organizers when read: see publicReason).
+      if (given) await platformLog(tx, job, `[runner ${runner.name}] ${body.outcome}: ${given}`, 'runner');
+      const quoted = job.visibility === 'private' && given ? 'see the log (organizers only: private split)' : given;
       const attemptNote = `attempt ${job.attempt} of ${job.max_attempts} on runner ${runner.name}`;
       const reason: Record<Transition, string> = {
         succeed: `scored ${result?.metric.samples.length ?? 0} samples on ${cls}`,
         fail: given ?? `the harness reported a failure without a reason (${attemptNote}); the log may say more`,
         time_out: given ?? `ran past the wall limit of ${challenge.limits.wall_seconds} s per repeat`,
-        retry: `${attemptNote} errored (the platform's fault, not yours): ${given ?? 'no reason given'}; re-queued for attempt ${job.attempt + 1}`,
-        give_up: `errored on all ${job.max_attempts} attempts (last: ${given ?? 'no reason given'}); the quota is refunded: an organizer can re-run it once the runner problem is fixed, or you can`,
-        cancel_running: `cancelled while running (${job.reason ?? 'on request'})${given ? `; the runner said: ${given}` : ''}`,
+        retry: `${attemptNote} errored (the platform's fault, not yours): ${quoted ?? 'no reason given'}; re-queued for attempt ${job.attempt + 1}`,
+        give_up: `errored on all ${job.max_attempts} attempts (last: ${quoted ?? 'no reason given'}); the quota is refunded: an organizer can re-run it once the runner problem is fixed, or you can`,
+        cancel_running: `cancelled while running (${job.reason ?? 'on request'})${quoted ? `; the runner said: ${quoted}` : ''}`,
         claim: '', cancel_queued: '',
       };
       if (result && (t === 'succeed' || t === 'fail' || t === 'time_out')) {
