@@ -28,7 +28,7 @@ test('challenge.yaml validates against ChallengeSpec', () => {
 test('every bundle that ships weights ships the canonical ones', () => {
   const h = (p: string): string => createHash('sha256').update(readFileSync(p)).digest('hex');
   const want = h(join(CHALLENGE_DIR, 'model', 'weights.bin'));
-  for (const s of ['baseline', 'faster', 'cheat']) assert.equal(h(join(sub(s), 'weights.bin')), want, `${s}/weights.bin differs from model/weights.bin (run training/make-data.ts)`);
+  for (const s of ['baseline', 'faster', 'cheat', 'overfit']) assert.equal(h(join(sub(s), 'weights.bin')), want, `${s}/weights.bin differs from model/weights.bin (run training/make-data.ts)`);
 });
 
 test('baseline passes, faster beats it and passes, on the public split', async () => {
@@ -54,6 +54,13 @@ test('the cheating submission fails a guardrail', async () => {
   assert.equal(r.status, 'ok');
   assert.equal(guard(r, 'decode_fidelity').passed, false, `fidelity ${guard(r, 'decode_fidelity').value}`);
   assert.ok(r.guardrails.some((g) => !g.passed));
+});
+
+test('the overfit cheat passes on the public split and fails on the private one', async () => {
+  const pub = await runHarness({ submission: sub('overfit'), split: 'public', repeats: 1 });
+  const priv = await runHarness({ submission: sub('overfit'), split: 'private', repeats: 1 });
+  assert.ok(pub.guardrails.every((g) => g.passed), 'public: a table of public answers looks perfect');
+  assert.equal(guard(priv, 'decode_fidelity').passed, false, `private fidelity ${guard(priv, 'decode_fidelity').value}`);
 });
 
 for (const [name, code] of [
