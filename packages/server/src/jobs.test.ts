@@ -192,7 +192,7 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     await org.call('grantQuota', { params: { collab: t.collab }, body: { handle: 'hal', extraJobs: 20, reason: 'leaderboard test' } });
     const [a, b, bad, gone] = [await insertSubmission(t, hal, { title: 'a' }), await insertSubmission(t, hal, { title: 'b' }), await insertSubmission(t, hal, { title: 'bad' }), await insertSubmission(t, hal, { title: 'gone' })];
     const runner = await newRunner(t, ['cpu', 'gpu'], 'board-runner');
-    const score = async (sub: number, samples: number[], env = ENV, pass = true) => {
+    const score = async (sub: number, samples: number[], env: Record<string, unknown> = ENV, pass = true) => {
       await create(hal, sub);
       await runNext(runner.client, samples, env, pass);
     };
