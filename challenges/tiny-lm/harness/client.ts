@@ -71,10 +71,11 @@ export class SubmissionProcess {
 
   constructor(dir: string, manifest: Manifest) {
     const cmd = [...manifest.command];
-    // "node" means the harness's own Node 24 (the PATH may hold an older one)
-    if (cmd[0] === 'node') cmd[0] = process.execPath;
     const prefix = sandboxPrefix();
-    this.sandbox = prefix === null ? 'none' : (process.env.AGORA_SANDBOX_KIND ?? 'external');
+    // Unsandboxed, "node" means the harness's own Node 24 (the PATH may hold an older one); the
+    // sandbox puts that same Node first on its own PATH, so there "node" stays as it is.
+    if (prefix === null && cmd[0] === 'node') cmd[0] = process.execPath;
+    this.sandbox = prefix === null ? 'none' : (process.env.AGORA_SANDBOX_KIND ?? 'agora-sandbox-exec');
     this.argv = [...(prefix ?? []), ...cmd];
     this.scratch = mkdtempSync(join(tmpdir(), 'tiny-lm-scratch-'));
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', TMPDIR: this.scratch, HOME: this.scratch };

@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -82,4 +83,29 @@ test('a directory without agora.json is a bad manifest', async () => {
   const r = await runHarness({ submission: fixture('.'), split: 'public', repeats: 1 });
   assert.equal(r.status, 'failed');
   assert.equal(r.failure?.code, 'bad_manifest');
+});
+
+// Inside the runner's bubblewrap sandbox (packages/runner/src/sandbox), when this machine has one.
+const bwrap = ['/usr/bin/bwrap', '/bin/bwrap', '/usr/local/bin/bwrap'].some((p) => existsSync(p));
+test('the faster submission also runs inside the runner sandbox (AGORA_SANDBOX_EXEC)', { skip: bwrap ? false : 'bubblewrap not installed' }, async (t) => {
+  let prefixFor: ((dir: string) => string[]) | null = null;
+  try {
+    const mod = (await import('../../../packages/runner/src/sandbox/exec.ts')) as { sandboxExecPrefix: (spec: unknown) => string[] };
+    prefixFor = (dir) =>
+      mod.sandboxExecPrefix({ bundleDir: dir, scratchDir: mkdtempSync(join(tmpdir(), 'tiny-lm-sbx-')), limits: { wallSeconds: 60, cpuSeconds: 60, memoryMb: 1024, processes: 32 } });
+  } catch (e) {
+    t.skip(`runner sandbox not importable: ${(e as Error).message}`);
+    return;
+  }
+  const old = process.env.AGORA_SANDBOX_EXEC;
+  process.env.AGORA_SANDBOX_EXEC = JSON.stringify(prefixFor(sub('faster')));
+  try {
+    const r = await runHarness({ submission: sub('faster'), split: 'public', repeats: 1 });
+    assert.equal(r.status, 'ok', JSON.stringify(r.failure));
+    assert.notEqual(r.environment.sandbox, 'none');
+    assert.ok(r.guardrails.every((g) => g.passed));
+  } finally {
+    if (old === undefined) delete process.env.AGORA_SANDBOX_EXEC;
+    else process.env.AGORA_SANDBOX_EXEC = old;
+  }
 });
