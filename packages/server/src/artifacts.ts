@@ -174,9 +174,13 @@ export class ArtifactStore {
       if (offset !== received)
         throw new AgoraError('conflict', `upload ${id} has ${received} bytes; send the chunk starting at offset ${received}`, { received });
       const state = { size: received, hash: null };
+      // Written chunk by chunk (not piped), so every byte that arrived before a dropped connection is on disk.
+      const fh = await open(file, 'a');
       try {
-        await pipeline(metered(src, maxBytes, state, `upload ${id}`), createWriteStream(file, { flags: 'a' }));
+        for await (const chunk of metered(src, maxBytes, state, `upload ${id}`)) await fh.write(chunk);
+        await fh.close();
       } catch (err) {
+        await fh.close().catch(() => {});
         if (err instanceof AgoraError) {
           await truncate(file, received);
           throw err;
