@@ -167,8 +167,13 @@ describe('sandbox (bubblewrap)', { skip, timeout: 120_000 }, () => {
     assert.equal(fs.readFileSync(secret, 'utf8'), '42'); // readable from the host
     // The runner's own /proc entry: the sandbox has its own pid namespace.
     const hostProc = `/proc/${process.pid}/environ`;
-    const targets = [secret, '/etc/shadow', repoFile, '/root/.bashrc', hostProc];
+    // A symlink planted in the bundle resolves inside the sandbox, not on the host.
+    const link = path.join(bundle, `link-${tag}`);
+    fs.symlinkSync(secret, link);
+    const linkInside = `/submission/link-${tag}`;
+    const targets = [secret, '/etc/shadow', repoFile, '/root/.bashrc', hostProc, linkInside];
     const { outcome, stdout } = await run(['node', 'read.cjs', ...targets, '/submission/read.cjs']);
+    fs.rmSync(link);
     assert.equal(outcome.exitCode, 0);
     const res = JSON.parse(stdout);
     for (const t of targets) assert.notEqual(res[t], 'read', `${t} was readable inside the sandbox`);
