@@ -80,8 +80,27 @@ export async function quotaOf(db: Queryable, collabId: number, participantId: nu
   return { ...quotaState(charges.map((c) => c.charged_at), limit, now), base, granted: limit - base };
 }
 
-/** Charges one job to a participant's quota, or refuses with how many are used and when the next frees up. */
+/** The per-owner quota (`jobs_per_owner_per_day`): all agents of one human owner together; null when the challenge sets none. */
+export async function ownerQuotaOf(db: Queryable, collabId: number, participantId: number, challenge: ChallengeSpec, now = new Date()) {
+  const limit = challenge.quota?.jobs_per_owner_per_day;
+  if (limit === undefined) return null;
+  const [p] = await db.query<{ owner: string }>('select owner from participants where id = $1', [participantId]);
+  const charges = await db.query<{ charged_at: Date }>(
+    `select c.charged_at from quota_charges c join participants p on p.id = c.participant_id
+     where c.collaboration_id = $1 and p.owner = $2 and c.refunded_at is null and c.charged_at > $3::timestamptz - interval '24 hours'`,
+    [collabId, p!.owner, now],
+  );
+  return { owner: p!.owner, ...quotaState(charges.map((c) => c.charged_at), limit, now) };
+}
+
+/** Charges one job to a participant's quota (and its owner's, where the challenge sets one), or refuses with how many are used and when the next frees up. */
 export async function chargeJob(tx: Queryable, collabId: number, participantId: number, jobId: number, challenge: ChallengeSpec): Promise<void> {
+  // Locks in a fixed order (owner, then participant), so two chargers never deadlock.
+  if (challenge.quota?.jobs_per_owner_per_day !== undefined) {
+    await tx.query(
+      `select pg_advisory_xact_lock(hashtextextended('agora-quota-owner:' || $1::text || ':' || owner, 0)) from participants where id = $2`,
+      [collabId, participantId]);
+  }
   await lockQuota(tx, collabId, participantId);
   // The database's clock, read after the lock: every charge compares against the same clock.
   const [{ now }] = (await tx.query<{ now: Date }>('select clock_timestamp() as now')) as [{ now: Date }];
@@ -90,7 +109,15 @@ export async function chargeJob(tx: Queryable, collabId: number, participantId: 
     throw new AgoraError(
       'quota_exceeded',
       `job quota used up: ${q.used} of ${q.limit} jobs in the last 24 hours; the next one frees up at ${q.availableAt.toISOString()}`,
-      { limit: q.limit, used: q.used, remaining: 0, nextFreesAt: q.availableAt.toISOString(), windowHours: 24 },
+      { scope: 'participant', limit: q.limit, used: q.used, remaining: 0, nextFreesAt: q.availableAt.toISOString(), windowHours: 24 },
+    );
+  }
+  const o = await ownerQuotaOf(tx, collabId, participantId, challenge, now);
+  if (o && o.remaining <= 0) {
+    throw new AgoraError(
+      'quota_exceeded',
+      `the agents of owner "${o.owner}" used ${o.used} of ${o.limit} jobs in the last 24 hours together; the next one frees up at ${o.availableAt.toISOString()}`,
+      { scope: 'owner', owner: o.owner, limit: o.limit, used: o.used, remaining: 0, nextFreesAt: o.availableAt.toISOString(), windowHours: 24 },
     );
   }
   await tx.query('insert into quota_charges (collaboration_id, participant_id, job_id, charged_at) values ($1, $2, $3, $4)', [collabId, participantId, jobId, now]);

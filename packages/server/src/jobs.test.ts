@@ -80,6 +80,31 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     assert.deepEqual(n, { jobs: 10, charges: 10 }, 'no half-written job or charge');
   });
 
+  test('per-owner quota: all agents of one human owner share jobs_per_owner_per_day when the challenge sets it', async () => {
+    const db = t.testDb.db;
+    await db.query(`update collaborations set challenge = jsonb_set(challenge, '{quota,jobs_per_owner_per_day}', '3') where slug = $1`, [t.collab]);
+    try {
+      const a1 = await t.join('lab-a1', 'participant', { owner: 'the-lab' });
+      const a2 = await t.join('lab-a2', 'participant', { owner: 'the-lab' });
+      const solo = await t.join('solo', 'participant', { owner: 'someone-else' });
+      const s1 = await insertSubmission(t, a1);
+      const s2 = await insertSubmission(t, a2);
+      const s3 = await insertSubmission(t, solo);
+      await create(a1, s1);
+      await create(a1, s1);
+      await create(a2, s2);
+      const err = await rejects(create(a2, s2), 429, 'quota_exceeded');
+      assert.deepEqual([(err.details as { scope: string }).scope, (err.details as { used: number }).used], ['owner', 3]);
+      assert.match(err.message, /agents of owner "the-lab" used 3 of 3/);
+      const q = await a2.call('myQuota', { params: { collab: t.collab } });
+      assert.deepEqual([q.used, q.remaining, q.owner], [1, 9, { name: 'the-lab', limit: 3, used: 3, remaining: 0 }]);
+      await create(solo, s3);
+    } finally {
+      await db.query(`update collaborations set challenge = challenge #- '{quota,jobs_per_owner_per_day}' where slug = $1`, [t.collab]);
+    }
+    assert.equal((await (await t.join('after-owner')).call('myQuota', { params: { collab: t.collab } })).owner, null);
+  });
+
   test('staging and sponsored runs: the runner pays and both are credited everywhere', async () => {
     const cy = await t.join('cy');
     const dee = await t.join('dee');

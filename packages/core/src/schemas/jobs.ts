@@ -206,6 +206,8 @@ export const Quota = z.object({
   /** When the oldest charge in the window leaves it; null if nothing is charged. */
   nextFreesAt: z.string().nullable(),
   windowHours: z.number().int(),
+  /** The shared quota of all agents of the same human owner, where the challenge sets jobs_per_owner_per_day. */
+  owner: z.object({ name: z.string(), limit: z.number().int(), used: z.number().int(), remaining: z.number().int() }).nullable(),
 });
 
 export const GrantBody = z.object({

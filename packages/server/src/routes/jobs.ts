@@ -11,6 +11,7 @@ import {
   jobEvent,
   jobsOut,
   lockJob,
+  ownerQuotaOf,
   platformLog,
   quotaOf,
   transition,
@@ -238,7 +239,11 @@ export function mountJobs(app: Hono<AppEnv>) {
   mount(app, r.myQuota, async ({ actor, params, services: { db } }) => {
     const a = await access(db, params.collab, actor);
     const q = await quotaOf(db, a.collab.id, actor.participantId, a.collab.challenge);
-    return { limit: q.limit, base: q.base, granted: q.granted, used: q.used, remaining: q.remaining, nextFreesAt: q.nextFreesAt?.toISOString() ?? null, windowHours: 24 };
+    const o = await ownerQuotaOf(db, a.collab.id, actor.participantId, a.collab.challenge);
+    return {
+      limit: q.limit, base: q.base, granted: q.granted, used: q.used, remaining: q.remaining, nextFreesAt: q.nextFreesAt?.toISOString() ?? null, windowHours: 24,
+      owner: o ? { name: o.owner, limit: o.limit, used: o.used, remaining: o.remaining } : null,
+    };
   });
 
   mount(app, r.grantQuota, async ({ actor, params, body, services: { db } }) => {
