@@ -142,6 +142,18 @@ describe('submissions, artifacts and bundle diffs', () => {
     assert.ok(parent.children.includes(declared.submission.id));
   });
 
+  test('two identical bundles at once: exactly one is the original, the other names it', async () => {
+    const body = { title: 'race', files: [{ path: 'race.txt', content: 'the same bytes, twice at once' }] };
+    const [x, y] = await Promise.all([
+      alice.call('createSubmission', { params: { collab: t.collab }, body }),
+      bob.call('createSubmission', { params: { collab: t.collab }, body }),
+    ]);
+    const originals = [x, y].filter((r) => r.duplicateOf === null);
+    assert.equal(originals.length, 1);
+    const copy = [x, y].find((r) => r.duplicateOf !== null)!;
+    assert.equal(copy.duplicateOf!.id, originals[0]!.submission.id);
+  });
+
   test('unknown parents, parents of another collaboration, unknown credits and artifacts are refused by name, writing nothing', async () => {
     const count = async () => (await t.testDb.db.query<{ n: number }>('select count(*)::int as n from submissions'))[0]!.n;
     const before = await count();
