@@ -154,6 +154,8 @@ export async function jobEvent(
   actorId: number | null,
   payload: Record<string, unknown> = {},
 ): Promise<void> {
+  const people = await tx.query<{ id: number; handle: string }>('select id, handle from participants where id = any($1::int[])', [[job.originator_id, job.sponsor_id ?? job.originator_id]]);
+  const handle = (id: number | null) => (id === null ? null : people.find((p) => p.id === id)?.handle ?? null);
   await appendEvent(tx, {
     collaborationId: job.collaboration_id,
     actorId,
@@ -161,7 +163,7 @@ export async function jobEvent(
     subject: `#j${job.id}`,
     payload: {
       jobId: job.id, submissionId: job.submission_id, split: job.split, visibility: job.visibility, attempt: job.attempt,
-      originatorId: job.originator_id, sponsorId: job.sponsor_id, ...payload,
+      originatorId: job.originator_id, originator: handle(job.originator_id), sponsorId: job.sponsor_id, sponsor: handle(job.sponsor_id), ...payload,
     },
   });
 }

@@ -134,6 +134,7 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     const events = await t.anonymous.call('listEvents', { params: { collab: t.collab }, query: { types: 'job.succeeded' } });
     const ev = events.items.find((e) => e.payload.jobId === job.id)!;
     assert.deepEqual([ev.payload.originatorId, ev.payload.sponsorId], [got.originator.id, got.sponsor!.id]);
+    assert.deepEqual([ev.payload.originator, ev.payload.sponsor], ['cy', 'dee']);
     const mine = await t.anonymous.call('listJobs', { params: { collab: t.collab }, query: { participant: 'dee' } });
     assert.deepEqual(mine.items.map((j) => j.id), [job.id]);
   });
@@ -275,6 +276,7 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     await rejects(jay.call('createJob', { params: { collab: t.collab }, body: { submissionId: -1, split: 'public' } }), 400, 'validation_failed');
     await rejects(jay.call('createJob', { params: { collab: t.collab }, body: { submissionId: 999999, split: 'public' } }), 404, 'not_found');
     await rejects(jay.call('createJob', { params: { collab: t.collab }, body: { submissionId: sub, split: 'public', repeats: 1000 } }), 400, 'validation_failed');
+    await rejects(jay.call('createJob', { params: { collab: t.collab }, body: { submissionId: sub, split: 'public', repeats: 4 } }), 400, 'validation_failed');
     await rejects(jay.call('createJob', { params: { collab: t.collab }, body: { submissionId: sub, split: "public'; drop table jobs; --" } }), 400, 'validation_failed');
     await rejects(watcher.call('createJob', { params: { collab: t.collab }, body: { submissionId: sub, split: 'public' } }), 403, 'forbidden');
     await rejects(jay.call('getJob', { params: { collab: t.collab, id: 2_000_000_000 } }), 404, 'not_found');

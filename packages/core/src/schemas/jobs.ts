@@ -84,7 +84,9 @@ export const ClaimedJob = z.object({
   split: z.string(),
   submissionId: z.number().int(),
   bundleSha256: z.string(),
+  /** GET it with ?leaseToken=: the submission's tar.gz. */
   bundlePath: z.string(),
+  /** Large artifacts: `path` is where the submission expects the file inside its unpacked bundle; fetch each from GET /v1/runner/artifacts/{sha256}?jobId=&leaseToken=. */
   artifacts: z.array(z.object({ sha256: z.string(), path: z.string() })),
   limits: z.object({
     wall_seconds: z.number().int(),

@@ -84,13 +84,17 @@ export function mountJobs(app: Hono<AppEnv>) {
     if (submission.invalidated_at)
       throw new AgoraError('conflict', `submission ${submission.id} was invalidated: ${submission.invalidated_reason ?? 'by an organizer ruling'}`, { submissionId: submission.id });
     const organizer = a.role === 'organizer';
+    const repeats = body.repeats ?? challenge.repeats ?? 3;
+    // One job is one quota charge: participants may ask for fewer repeats than the challenge's, organizers for more.
+    if (!organizer && repeats > (challenge.repeats ?? 3))
+      throw new AgoraError('validation_failed', `at most ${challenge.repeats ?? 3} repeats per job in this challenge; queue more jobs to measure more (their samples pool)`, { max: challenge.repeats ?? 3 });
     if (visibility === 'private' && !organizer)
       throw new AgoraError('forbidden', `split "${body.split}" is private: only organizers run verification jobs on it`);
     if (visibility === 'public' && submission.author_id !== actor.participantId && !submission.staged && !organizer)
       throw new AgoraError('forbidden', `submission ${submission.id} is not staged: only its author may run it (the author can stage it to ask others to sponsor a run)`);
     const id = await db.transaction((tx) =>
       queueJob(tx, {
-        collab: a.collab, submission, split: body.split, visibility, repeats: body.repeats ?? challenge.repeats ?? 3,
+        collab: a.collab, submission, split: body.split, visibility, repeats,
         requestedBy: { id: actor.participantId, handle: actor.handle },
         sponsorId: visibility === 'private' ? null : actor.participantId,
         rerunOf: null,
