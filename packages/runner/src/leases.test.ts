@@ -74,13 +74,20 @@ describe('leases, dead runners and refusals', { skip: !probeSandboxSync().availa
       const j = await b.getJob(job.id);
       return j.attempts.length >= 1 && j.attempts[0]!.outcome ? j : null;
     });
-    await bare.stop();
     assert.match(refused.attempts[0]!.reason ?? '', /runner has no sandbox/);
+    // It refuses once, then backs off instead of burning the job's other attempts.
+    await new Promise((r) => setTimeout(r, 600));
+    const waiting = await b.getJob(job.id);
+    assert.equal(waiting.state, 'queued');
+    assert.equal(waiting.attempts.length, 1);
+    assert.ok(b.lines.some((l) => /^bare: .*not claiming for 600 s/.test(l)));
+    await bare.stop();
     const brave = await b.start('brave', { sandboxProbe: none, allowUnsandboxed: true });
     assert.ok(b.lines.some((l) => /^brave: [\s\S]*AGORA RUNNER WITHOUT A SANDBOX/.test(l)), 'a loud banner at start');
     const done = await b.finished(job.id);
     assert.equal(done.state, 'succeeded', done.reason ?? '');
     assert.equal(done.result!.environment.sandbox, 'none (unsandboxed opt-out)');
+    assert.equal(done.attempts.length, 2);
     assert.match(await b.logText(job.id), /NO SANDBOX/);
     await brave.stop();
   });

@@ -37,6 +37,11 @@ export interface RunnerOptions {
   /** Keep job folders after the upload (debugging). Default false. */
   keepJobDirs?: boolean;
   log?: (line: string) => void;
+  /**
+   * Without a sandbox (and without the opt-out) a runner refuses the job it claims, then waits
+   * this long before claiming again, so it does not burn every job's attempts (default 10 min).
+   */
+  refusalBackoffMs?: number;
   /** Tests: a sandbox probe to use instead of probing this host. */
   sandboxProbe?: SandboxProbe;
 }
@@ -91,6 +96,8 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     if (allow) log(unsandboxedBanner(sandbox.reason ?? 'bubblewrap is unavailable'));
     else log(`agora runner: no sandbox (${sandbox.reason}); every job will be refused as errored "runner has no sandbox". Install bubblewrap, or pass --allow-unsandboxed at your own risk.`);
   }
+  const refusing = !sandbox.available && !allow;
+  const refusalBackoffMs = o.refusalBackoffMs ?? 600_000;
   const environment = (): RunnerEnvironment => jobEnvironment({ host, runnerId, sandbox: sandboxLabel(sandbox, allow) });
 
   const active = new Map<number, ActiveJob>();
@@ -170,6 +177,11 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
       }
       const a = runOnlineJob(jobCtx, job, () => active.delete(job.jobId));
       active.set(job.jobId, a);
+      if (refusing) {
+        await a.finished;
+        log(`agora runner: refused job ${job.jobId} (no sandbox); not claiming for ${Math.round(refusalBackoffMs / 1000)} s. Install bubblewrap, or restart with --allow-unsandboxed at your own risk.`);
+        await nap(refusalBackoffMs);
+      }
     }
   })();
 
@@ -291,7 +303,8 @@ function runOnlineJob(d: JobDeps, job: ClaimedJob, onDone: () => void): ActiveJo
     log(`job ${id}: claimed (attempt ${job.attempt}, ${job.collaboration}/${job.challengeId}, submission ${job.submissionId}, split ${job.split})`);
     let report: JobReport;
     try {
-      const files = await fetchJobFiles(client, job, jobDir);
+      // A runner that will refuse the job (no sandbox) does not fetch it.
+      const files = d.sandbox.available || d.allow ? await fetchJobFiles(client, job, jobDir) : { bundleFile: '', artifactsDir: '' };
       report = await executeJob({
         job,
         jobDir,
