@@ -255,6 +255,8 @@ export const Leaderboard = z.object({
   metric: z.object({ name: z.string(), unit: z.string(), direction: z.enum(['maximize', 'minimize']) }),
   confidence: z.number(),
   hardwareClasses: z.array(z.string()),
+  /** Run-to-run noise per hardware class: the median sample stdev over submissions with at least two samples (relative: stdev / |mean|). */
+  noiseFloor: z.array(z.object({ hardwareClass: z.string(), submissions: z.number().int(), medianStdev: z.number(), medianRelativeStdev: z.number().nullable() })),
   items: z.array(LeaderboardEntry),
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mean, stdev, studentTCdf, studentTQuantile, summarize, welch } from './stats.ts';
+import { mean, median, stdev, studentTCdf, studentTQuantile, summarize, welch } from './stats.ts';
 
 const close = (a: number | null, b: number, tol = 1e-6) => assert.ok(a !== null && Math.abs(a - b) <= tol, `${a} ≉ ${b}`);
 
@@ -50,4 +50,10 @@ test('Welch: a 1% gap under 1% noise with 4 runs each is a tie; a 10% gap is not
   close(tie.df, 5.9995438465, 1e-8);
   close(tie.p, 0.4261838582, 1e-8);
   assert.equal(welch([1], [2, 3]), null);
+});
+
+test('median', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
 });

@@ -149,3 +149,11 @@ export function welch(a: readonly number[], b: readonly number[], confidence = 0
   const half = studentTQuantile(1 - (1 - confidence) / 2, df) * se;
   return { diff, t, df, p, ciLow: diff - half, ciHigh: diff + half, significant: p < 1 - confidence };
 }
+
+/** The median of finite values; NaN when there are none. */
+export function median(xs: readonly number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}

@@ -1,4 +1,4 @@
-import { AgoraError, jobRoutes as r, rankPools, summarize, type ChallengeSpec, type JobState, type Role } from '@agora/core';
+import { AgoraError, jobRoutes as r, median, rankPools, summarize, type ChallengeSpec, type JobState, type Role } from '@agora/core';
 import { appendEvent, type Queryable } from '@agora/store';
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -315,8 +315,14 @@ export function mountJobs(app: Hono<AppEnv>) {
         };
       });
     });
+    const noiseFloor = classes.flatMap((cls) => {
+      const spread = items.filter((e) => e.hardwareClass === cls && e.stdev !== null);
+      if (!spread.length) return [];
+      const rel = spread.filter((e) => e.mean !== 0).map((e) => e.stdev! / Math.abs(e.mean));
+      return [{ hardwareClass: cls, submissions: spread.length, medianStdev: median(spread.map((e) => e.stdev!)), medianRelativeStdev: rel.length ? median(rel) : null }];
+    });
     const { name, unit, direction } = challenge.metric;
-    return { split: query.split, hardware: query.hardware ?? null, metric: { name, unit, direction }, confidence, hardwareClasses: classes, items };
+    return { split: query.split, hardware: query.hardware ?? null, metric: { name, unit, direction }, confidence, hardwareClasses: classes, noiseFloor, items };
   });
 
   mount(app, r.submissionResults, async ({ actor, params, query, services: { db } }) => {
