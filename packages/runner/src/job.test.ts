@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ClaimedJob } from '@agora/core';
 import { hostFingerprint } from './environment.ts';
-import { executeJob, harnessWallSeconds, type JobContext } from './job.ts';
+import { executeJob, harnessEnv, harnessWallSeconds, type JobContext } from './job.ts';
 import { LogSink } from './logs.ts';
 import { probeSandboxSync } from './sandbox/sandbox.ts';
 import { FIXTURES, makeBundle, scoring } from './testing.ts';
@@ -172,4 +172,28 @@ describe('without a sandbox', () => {
     assert.match(text, /NO SANDBOX/);
     assert.ok(seen.some((l) => /NO SANDBOX/.test(l)));
   });
+});
+
+test('the harness environment keeps the challenge\'s variables and drops the runner\'s token and secrets', () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    AGORA_RUNNER_TOKEN: 'agora_runner_1_abc',
+    COPY_OF_IT: 'Bearer agora_runner_1_abc',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    OPENAI_API_KEY: 'y',
+    AGORA_SANDBOX_EXEC: '["evil"]',
+    AGORA_LLM_DECODE_MODEL: '/models/m',
+    CUDA_VISIBLE_DEVICES: '0',
+  });
+  try {
+    const env = harnessEnv({ AGORA_SANDBOX_EXEC: '["ok"]' });
+    for (const k of ['AGORA_RUNNER_TOKEN', 'COPY_OF_IT', 'AWS_SECRET_ACCESS_KEY', 'OPENAI_API_KEY']) assert.equal(env[k], undefined, k);
+    assert.equal(env.AGORA_SANDBOX_EXEC, '["ok"]');
+    assert.equal(env.AGORA_LLM_DECODE_MODEL, '/models/m');
+    assert.equal(env.CUDA_VISIBLE_DEVICES, '0');
+    assert.ok(env.PATH!.startsWith('/'));
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
 });

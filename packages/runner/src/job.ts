@@ -56,12 +56,16 @@ export function locateChallenge(challengesDir: string, challengeId: string): Loa
   return loaded;
 }
 
-/** The harness's environment: the runner's, without anything secret, plus the job's variables. */
+/** The runner's own variables; a challenge's (AGORA_LLM_DECODE_MODEL, ...) pass through. */
+const RUNNER_VARS = new Set(['AGORA_URL', 'AGORA_RUNNER_TOKEN', 'AGORA_API_KEY', 'AGORA_KEY', 'AGORA_PROFILE', 'AGORA_DATABASE_URL']);
+
+/** The harness's environment: the runner's, without its token or anything secret-like, plus the job's variables. */
 export function harnessEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined) continue;
-    if (k.startsWith('AGORA_') || /TOKEN|SECRET|PASSWORD|API_KEY|CREDENTIAL/i.test(k)) continue;
+    if (RUNNER_VARS.has(k) || k.startsWith('AGORA_SANDBOX_') || /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|CREDENTIAL|PRIVATE_KEY|DATABASE_URL/i.test(k)) continue;
+    if (typeof v === 'string' && /agora_runner_\d+_/.test(v)) continue;
     env[k] = v;
   }
   return { ...env, PATH: harnessPath(), ...extra };
