@@ -20,6 +20,9 @@ export interface LogSinkOptions {
   maxBytes?: number;
 }
 
+/** Lines held while sends fail (about 8 KB each at most). */
+const MAX_PENDING = 20_000;
+
 const bytes = (l: LogLineOut) => Buffer.byteLength(l.text, 'utf8') + 16;
 
 /** Splits lines into batches within the per-call bounds. */
@@ -77,7 +80,14 @@ export class LogSink {
         appendFileSync(this.o.file, JSON.stringify(l) + '\n');
       } catch {}
     }
-    if (this.o.send) this.pending.push(l);
+    if (this.o.send) {
+      this.pending.push(l);
+      // The server unreachable for long: keep the newest lines, say how many were dropped.
+      if (this.pending.length > MAX_PENDING) {
+        const dropped = this.pending.length - MAX_PENDING / 2;
+        this.pending.splice(0, dropped, { stream: 'runner', text: `[runner] ${dropped} log lines dropped: the server was unreachable` });
+      }
+    }
     if (this.pending.length >= MAX_LOG_LINES_PER_CALL) void this.flush();
   }
 
