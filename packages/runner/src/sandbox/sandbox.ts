@@ -51,7 +51,7 @@ export interface SandboxOutcome {
   peakProcesses?: number;
   sandbox: 'bubblewrap' | 'none';
   /** How the limits were enforced on this host. */
-  enforcement: { memory: 'cgroup' | 'poll'; processes: 'cgroup' | 'poll'; cpu: 'cgroup' | 'poll' };
+  enforcement: { memory: 'cgroup' | 'poll'; processes: 'cgroup' | 'rlimit' | 'poll'; cpu: 'cgroup' | 'poll' };
   /** Plain-language remarks (e.g. a fork that failed at the process limit). */
   notes: string[];
 }
@@ -100,6 +100,7 @@ export const SANDBOX_PATHS = { bundle: '/submission', scratch: '/scratch' } as c
 
 const SANDBOX_UID = 1000;
 const SANDBOX_GID = 1000;
+const PRLIMIT = '/usr/bin/prlimit';
 /** The two bubblewrap supervisor processes that live in the run's cgroup. */
 const SUPERVISOR_TASKS = 2;
 
@@ -397,15 +398,25 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
     memoryBytes: Math.floor(limits.memoryMb * 1024 * 1024),
     pids: Math.floor(limits.processes) + extraTasks,
   });
+  // Without a pids cgroup, RLIMIT_NPROC is the kernel-side backstop, but only
+  // where the sandbox's user namespace maps to a non-root uid (root is exempt).
+  // Set inside the sandbox it counts only that namespace's tasks (kernel >= 5.14
+  // ucounts), so concurrent runs do not share it. +1 for bwrap's pid 1.
+  const nprocRlimit =
+    sandboxed && !cg?.enforces.pids && process.getuid?.() !== 0 && fs.existsSync(PRLIMIT)
+      ? Math.floor(limits.processes) + 1
+      : null;
   const enforcement: SandboxOutcome['enforcement'] = {
     memory: cg?.enforces.memory ? 'cgroup' : 'poll',
-    processes: cg?.enforces.pids ? 'cgroup' : 'poll',
+    processes: cg?.enforces.pids ? 'cgroup' : nprocRlimit !== null ? 'rlimit' : 'poll',
     cpu: cg?.enforces.cpuAccounting ? 'cgroup' : 'poll',
   };
 
   let inner: string[];
   try {
-    inner = sandboxed ? [probe.bwrapPath!, ...bwrapArgs(spec)] : spec.command;
+    const command =
+      nprocRlimit !== null ? [PRLIMIT, `--nproc=${nprocRlimit}:${nprocRlimit}`, '--', ...spec.command] : spec.command;
+    inner = sandboxed ? [probe.bwrapPath!, ...bwrapArgs({ ...spec, command })] : spec.command;
   } catch (e) {
     void cg?.destroy();
     throw e;
@@ -478,7 +489,10 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
     peakBytes = Math.max(peakBytes, memNow);
     // Processes first: summed RSS of a fork bomb can pass the memory limit
     // before the bomb is noticed, and the process count is the real cause.
-    if (!cg?.enforces.pids && treeTasks > limits.processes) return stop('processes');
+    // Under RLIMIT_NPROC the count cannot pass the limit: forks fail at it instead.
+    if (!cg?.enforces.pids && (treeTasks > limits.processes || (nprocRlimit !== null && treeTasks >= limits.processes))) {
+      return stop('processes');
+    }
     if (cpuNow !== null && cpuNow >= limits.cpuSeconds * 1000) return stop('cpu_time');
     if (!cg?.enforces.memory && treeRss > limits.memoryMb * 1024 * 1024) {
       return stop('memory', `anonymous resident memory of the process tree reached ${Math.round(treeRss / 1048576)} MB`);
