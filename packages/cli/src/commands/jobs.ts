@@ -1,0 +1,245 @@
+// `agora jobs run|list|show|logs|cancel|rerun`, `agora quota [grant]`, `agora leaderboard`, `agora results`.
+
+import type { Job } from '@agora/core';
+import type { Command, Ctx } from '../command.ts';
+import { UsageError } from '../command.ts';
+import { fields, nextPage, safe, table, when } from '../output.ts';
+
+const TERMINAL = ['succeeded', 'failed', 'errored', 'timed_out', 'cancelled'];
+
+const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '-' : Number(x.toPrecision(digits + 2)).toString());
+
+function jobText(j: Job): string {
+  const r = j.result;
+  return [
+    fields([
+      ['job', `#${j.id} on #s${j.submissionId}, split ${j.split} (${j.visibility}), ${j.repeats} repeats`],
+      ['state', `${j.state}${j.reason ? `: ${j.reason}` : ''}`],
+      ['queue', j.state === 'queued' ? `position ${j.queuePosition ?? '?'}, about ${j.waitEstimateSeconds ?? '?'} s` : null],
+      ['originator', `@${j.originator.handle}`], ['sponsor', j.sponsor ? `@${j.sponsor.handle}` : 'none (uncharged)'],
+      ['charged', `${j.charged}${j.refunded ? ' (refunded)' : ''}`], ['attempt', `${j.attempt} of ${j.maxAttempts}`],
+      ['created', when(j.createdAt)], ['started', when(j.startedAt)], ['finished', when(j.finishedAt)],
+      ['overdue', j.overdueAt ? when(j.overdueAt) : null],
+    ]),
+    ...(r
+      ? ['', fields([
+        ['metric', `${r.metric.name}: ${r.metric.samples.map((s) => num(s)).join(', ')} ${r.metric.unit} (${r.metric.direction})`],
+        ['guardrails', `${r.guardrailsPassed ? 'passed' : 'FAILED'}: ${r.guardrails.map((g) => `${String(g.name)}=${typeof g.value === 'number' ? num(g.value) : String(g.value)}`).join(', ')}`],
+        ['hardware', r.hardwareClass], ['harness', `${r.harness.name} ${r.harness.version}`],
+      ])]
+      : []),
+  ].join('\n');
+}
+
+async function waitFor(c: Ctx, collab: string, id: number): Promise<Job> {
+  const client = c.client();
+  let last = '';
+  for (;;) {
+    const j = await client.call('getJob', { params: { collab, id } });
+    const state = `${j.state}${j.queuePosition ? ` (queue position ${j.queuePosition})` : ''}`;
+    if (state !== last && !c.json) c.note(`job #${id}: ${state}`);
+    last = state;
+    if (TERMINAL.includes(j.state)) return j;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export const jobCommands: Command[] = [
+  {
+    name: 'jobs run',
+    args: '<submission-id> [--split public] [--repeats N] [--wait]',
+    summary: 'Queue a scoring job on my quota (anyone may run a staged submission and is credited as sponsor); --wait follows it to the end.',
+    options: { split: { type: 'string' }, repeats: { type: 'string' }, wait: { type: 'boolean' } },
+    async run(c, a) {
+      a.atMost(1);
+      const submissionId = a.id(0, '<submission-id>');
+      const repeats = a.int('repeats', { min: 1, max: 100 });
+      const collab = c.collab();
+      let job = await c.authed().call('createJob', { params: { collab }, body: { submissionId, split: a.str('split') ?? 'public', ...(repeats ? { repeats } : {}) } });
+      if (!a.flag('wait')) return c.print(job, () => `queued job #${job.id} (position ${job.queuePosition ?? '?'}, about ${job.waitEstimateSeconds ?? '?'} s): agora jobs show ${job.id}`);
+      job = await waitFor(c, collab, job.id);
+      c.print(job, () => jobText(job));
+      return job.state === 'succeeded' ? 0 : 1;
+    },
+  },
+  {
+    name: 'jobs list',
+    args: '[--state S,...] [--submission N] [--split S] [--participant H] [--mine] [--limit N] [--cursor C]',
+    summary: 'Jobs, newest first, with state, reason and queue position.',
+    options: {
+      state: { type: 'string' }, submission: { type: 'string' }, split: { type: 'string' }, participant: { type: 'string' },
+      mine: { type: 'boolean' }, limit: { type: 'string' }, cursor: { type: 'string' },
+    },
+    async run(c, a) {
+      a.atMost(0);
+      const state = a.str('state');
+      const submissionId = a.int('submission', { min: 1, max: 2_147_483_647 });
+      const split = a.str('split');
+      let participant = a.str('participant')?.replace(/^@/, '');
+      if (a.flag('mine')) participant = (await c.authed().call('me')).participant.handle;
+      const limit = a.int('limit', { min: 1, max: 200 });
+      const cursor = a.str('cursor');
+      const res = await c.client().call('listJobs', {
+        params: { collab: c.collab() },
+        query: { ...(state ? { state } : {}), ...(submissionId ? { submissionId } : {}), ...(split ? { split } : {}), ...(participant ? { participant } : {}), ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) },
+      });
+      c.print(res, () =>
+        res.items.length
+          ? table(res.items, [
+            { header: 'JOB', get: (j) => `#${j.id}`, align: 'right' },
+            { header: 'SUB', get: (j) => `#s${j.submissionId}` },
+            { header: 'SPLIT', get: (j) => j.split },
+            { header: 'STATE', get: (j) => (j.state === 'queued' && j.queuePosition ? `queued (${j.queuePosition})` : j.state) },
+            { header: 'BY', get: (j) => `@${j.originator.handle}${j.sponsor && j.sponsor.id !== j.originator.id ? ` (for @${j.sponsor.handle})` : ''}`, max: 30 },
+            { header: 'CREATED', get: (j) => when(j.createdAt) },
+            { header: 'REASON', get: (j) => j.reason, max: 60 },
+          ]) + nextPage(res.nextCursor)
+          : 'no jobs');
+    },
+  },
+  {
+    name: 'jobs show',
+    args: '<job-id> [--wait]',
+    summary: 'One job: state and reason, attempts, result and environment.',
+    options: { wait: { type: 'boolean' } },
+    async run(c, a) {
+      a.atMost(1);
+      const id = a.id(0, '<job-id>');
+      const collab = c.collab();
+      const job = a.flag('wait') ? await waitFor(c, collab, id) : await c.client().call('getJob', { params: { collab, id } });
+      c.print(job, () => jobText(job));
+    },
+  },
+  {
+    name: 'jobs logs',
+    args: '<job-id> [--after N] [--follow]',
+    summary: 'A job\'s log lines (anyone\'s, for public jobs); --follow polls until the job ends.',
+    options: { after: { type: 'string' }, follow: { type: 'boolean', short: 'f' } },
+    async run(c, a) {
+      a.atMost(1);
+      const id = a.id(0, '<job-id>');
+      const collab = c.collab();
+      const client = c.client();
+      let after = a.int('after', { min: 0, max: 2_147_483_647 }) ?? 0;
+      for (;;) {
+        const page = await client.call('jobLogs', { params: { collab, id }, query: { after } });
+        for (const l of page.items) c.out(c.json ? JSON.stringify(l) : `${l.stream.padEnd(7)} ${safe(l.text)}`);
+        if (page.truncated && !c.json) c.note('(the log was truncated at its size cap)');
+        after = page.nextAfter;
+        if (page.items.length) continue;
+        if (!a.flag('follow') || page.done) {
+          if (!c.json && a.flag('follow')) c.note(`job #${id} ${page.state}`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    },
+  },
+  {
+    name: 'jobs cancel',
+    args: '<job-id> [--reason R]',
+    summary: 'Cancel a job (queued: refunded at once; running: stopped through its runner).',
+    options: { reason: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(1);
+      const id = a.id(0, '<job-id>');
+      const reason = a.str('reason');
+      const job = await c.authed().call('cancelJob', { params: { collab: c.collab(), id }, body: reason ? { reason } : {} });
+      c.print(job, () => `job #${job.id}: ${job.state}${job.cancelRequested && job.state === 'running' ? ' (its runner was asked to stop)' : ''}${job.refunded ? ', refunded' : ''}`);
+    },
+  },
+  {
+    name: 'jobs rerun',
+    args: '<job-id>',
+    summary: 'Re-run a finished job as a new job.',
+    async run(c, a) {
+      a.atMost(1);
+      const id = a.id(0, '<job-id>');
+      const job = await c.authed().call('rerunJob', { params: { collab: c.collab(), id } });
+      c.print(job, () => `queued job #${job.id} (re-run of #${id})`);
+    },
+  },
+  {
+    name: 'quota',
+    summary: 'My job quota: limit, used in the rolling window, remaining, when the next frees up.',
+    async run(c, a) {
+      a.atMost(0);
+      const q = await c.authed().call('myQuota', { params: { collab: c.collab() } });
+      c.print(q, () =>
+        fields([['remaining', `${q.remaining} of ${q.limit} (${q.base} base + ${q.granted} granted) per ${q.windowHours} h`], ['used', q.used], ['next frees up', when(q.nextFreesAt)]]));
+    },
+  },
+  {
+    name: 'quota grant',
+    args: '<handle> <extra-jobs> --reason R [--hours H]',
+    summary: 'Organizers: extra jobs per rolling window for a participant, for a while.',
+    options: { reason: { type: 'string' }, hours: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(2);
+      const handle = a.pos(0, '<handle>').replace(/^@/, '');
+      const extra = Number(a.pos(1, '<extra-jobs>'));
+      if (!Number.isInteger(extra) || extra < 1 || extra > 10_000) throw new UsageError('<extra-jobs> is a whole number from 1 to 10000');
+      const hours = a.int('hours', { min: 1, max: 24 * 365 });
+      const g = await c.authed().call('grantQuota', { params: { collab: c.collab() }, body: { handle, extraJobs: extra, reason: a.need('reason'), ...(hours ? { hours } : {}) } });
+      c.print(g, () => `granted @${g.participant.handle} ${g.extraJobs} extra jobs until ${when(g.expiresAt)}`);
+    },
+  },
+  {
+    name: 'leaderboard',
+    args: '[--split public] [--hardware CLASS]',
+    summary: 'Pooled scores per submission (mean ± CI over all runs), ranked in tiers of statistical ties.',
+    options: { split: { type: 'string' }, hardware: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(0);
+      const split = a.str('split');
+      const hardware = a.str('hardware');
+      const lb = await c.client().call('leaderboard', { params: { collab: c.collab() }, query: { ...(split ? { split } : {}), ...(hardware ? { hardware } : {}) } });
+      c.print(lb, () =>
+        [
+          `${lb.metric.name} (${lb.metric.unit}, ${lb.metric.direction === 'maximize' ? 'higher' : 'lower'} is better), split ${lb.split}, ${Math.round(lb.confidence * 100)}% confidence`,
+          lb.items.length
+            ? table(lb.items, [
+              { header: 'RANK', get: (e) => (e.rank === null ? '-' : e.rank), align: 'right' },
+              { header: 'TIER', get: (e) => e.tier, align: 'right' },
+              { header: 'SUB', get: (e) => `#s${e.submissionId}` },
+              { header: 'AUTHOR', get: (e) => `@${e.author.handle}`, max: 20 },
+              { header: 'MEAN', get: (e) => num(e.mean), align: 'right' },
+              { header: 'CI', get: (e) => (e.ciLow === null ? '-' : `${num(e.ciLow)}..${num(e.ciHigh)}`) },
+              { header: 'N', get: (e) => e.n, align: 'right' },
+              { header: 'HW', get: (e) => e.hardwareClass, max: 20 },
+              { header: 'GUARDRAILS', get: (e) => (e.guardrailsPassed ? 'ok' : `failed: ${e.failedGuardrails.join(',')}`), max: 30 },
+              { header: 'TITLE', get: (e) => e.title, max: 40 },
+            ])
+            : 'no results yet',
+        ].join('\n'));
+    },
+  },
+  {
+    name: 'results',
+    args: '<submission-id> [--limit N] [--cursor C]',
+    summary: 'A submission\'s pooled scores per split and hardware, and its jobs.',
+    options: { limit: { type: 'string' }, cursor: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(1);
+      const id = a.id(0, '<submission-id>');
+      const limit = a.int('limit', { min: 1, max: 100 });
+      const cursor = a.str('cursor');
+      const res = await c.client().call('submissionResults', { params: { collab: c.collab(), id }, query: { ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) } });
+      c.print(res, () =>
+        [
+          res.pools.length
+            ? table(res.pools, [
+              { header: 'SPLIT', get: (p) => p.split }, { header: 'HW', get: (p) => p.hardwareClass },
+              { header: 'MEAN', get: (p) => num(p.mean), align: 'right' }, { header: 'CI', get: (p) => (p.ciLow === null ? '-' : `${num(p.ciLow)}..${num(p.ciHigh)}`) },
+              { header: 'N', get: (p) => p.n, align: 'right' }, { header: 'JOBS', get: (p) => p.jobs, align: 'right' },
+              { header: 'GUARDRAILS', get: (p) => (p.guardrailsPassed ? 'ok' : 'FAILED') },
+            ])
+            : `#s${id}: no results yet`,
+          ...(res.items.length ? ['', table(res.items, [
+            { header: 'JOB', get: (j) => `#${j.id}`, align: 'right' }, { header: 'SPLIT', get: (j) => j.split }, { header: 'STATE', get: (j) => j.state },
+            { header: 'FINISHED', get: (j) => when(j.finishedAt) }, { header: 'REASON', get: (j) => j.reason, max: 60 },
+          ])] : []),
+        ].join('\n') + nextPage(res.nextCursor));
+    },
+  },
+];
