@@ -19,8 +19,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 export const SPLITS = {
-  public: { promptSeed: 1001, heldoutSeed: 3003, prompts: 6, heldout: 4 },
-  private: { promptSeed: 2002, heldoutSeed: 4004, prompts: 6, heldout: 4 },
+  public: { promptSeed: 1001, heldoutSeed: 3003, prompts: 5, heldout: 4 },
+  private: { promptSeed: 2002, heldoutSeed: 4004, prompts: 5, heldout: 4 },
 } as const;
 
 /** `n` windows of length in [minLen, maxLen] from text generated with `seed`, each starting at a sentence start. */
@@ -65,7 +65,7 @@ function main(): void {
   let tn = 0;
   let tc = 0;
   for (const [split, s] of Object.entries(SPLITS)) {
-    pools[split] = windows(s.heldoutSeed, 40, 32, 80, 'x');
+    pools[split] = windows(s.heldoutSeed, 40, 32, 64, 'x');
     const [a, b] = nllOf(pools[split] as { text: string }[]);
     tn += a;
     tc += b;
@@ -75,7 +75,7 @@ function main(): void {
   for (const [split, s] of Object.entries(SPLITS)) {
     const dir = join(root, 'data', split);
     mkdirSync(dir, { recursive: true });
-    const prompts = windows(s.promptSeed, s.prompts, 16, 64, split === 'public' ? 'p' : 'q');
+    const prompts = windows(s.promptSeed, s.prompts, 16, 56, split === 'public' ? 'p' : 'q');
     const pool = pools[split] as { id: string; text: string }[];
     const pick = rng(s.heldoutSeed + 11);
     let heldout: { id: string; text: string }[] = [];
