@@ -45,6 +45,10 @@ export const Description = z
   .max(SUBMISSION_DESCRIPTION_MAX)
   .refine((s) => !BAD_CONTROL.test(s), 'control characters other than tab and newline are not allowed');
 
+const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/;
+/** A title: one line, no control or bidirectional override characters (they disguise text in lists). */
+export const Title = Label(SUBMISSION_TITLE_MAX).refine((s) => !BIDI_CONTROL.test(s), 'bidirectional control characters are not allowed');
+
 export const CreditIn = z.object({ handle: Handle, note: Label(500).optional() });
 export const ArtifactRefIn = z.object({ path: BundlePath, sha256: Sha256 });
 
@@ -52,7 +56,7 @@ const unique = <T>(xs: T[]) => [...new Set(xs)];
 
 /** Metadata given with every new submission, whatever carries its files. */
 export const SubmissionMeta = z.object({
-  title: Label(SUBMISSION_TITLE_MAX),
+  title: Title,
   description: Description.default(''),
   parents: z.array(SubmissionRef).max(SUBMISSION_PARENTS_MAX).default([]).transform(unique),
   credits: z.array(CreditIn).max(SUBMISSION_CREDITS_MAX).default([]),
@@ -85,7 +89,7 @@ const csv = () =>
 
 /** Raw tar.gz upload: metadata in the query string (lists comma-separated; credits as handles). */
 export const UploadSubmissionQuery = z.object({
-  title: Label(SUBMISSION_TITLE_MAX),
+  title: Title,
   description: Description.max(4000).default(''),
   parents: csv().pipe(z.array(SubmissionRefText).max(SUBMISSION_PARENTS_MAX)).default([]),
   levers: csv().pipe(z.array(Lever).max(SUBMISSION_LEVERS_MAX)).default([]),

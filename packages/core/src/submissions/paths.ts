@@ -15,6 +15,8 @@ export function bundlePathProblem(path: string): string | null {
   if (path === '') return 'empty path';
   if (path.length > MAX_PATH_LENGTH) return `${quoted(path)}: longer than ${MAX_PATH_LENGTH} characters`;
   if (/[\u0000-\u001f\u007f]/.test(path)) return `${quoted(path)}: control characters in a path`;
+  // Bidirectional overrides make a name display as another ("gpj.exe" shown as "exe.jpg").
+  if (/[\u202a-\u202e\u2066-\u2069\u200e\u200f]/.test(path)) return `${quoted(path)}: bidirectional control characters in a path`;
   if (path.includes('\\')) return `${quoted(path)}: backslash in a path (use "/")`;
   if (path.startsWith('/') || /^[a-zA-Z]:/.test(path)) return `${quoted(path)}: absolute path`;
   if (path.normalize('NFC') !== path) return `${quoted(path)}: not in Unicode NFC form`;

@@ -11,7 +11,7 @@ const f = (path: string, c: string, size = 10, executable = false): BundleEntry 
 
 test('path rules refuse what could escape or collide', () => {
   for (const ok of ['a.py', 'src/serve.py', 'données/é.txt', '.github/x.yml', 'a b/c']) assert.equal(bundlePathProblem(ok), null, ok);
-  const bad = ['', '/etc/passwd', '../x', 'a/../../x', 'a/./b', 'a//b', 'a/', 'a\\b', 'C:/x', 'a\u0000b', 'a\nb', 'e\u0301.txt', 'x'.repeat(600), `${'d/'.repeat(40)}f`];
+  const bad = ['', '/etc/passwd', '../x', 'a/../../x', 'a/./b', 'a//b', 'a/', 'a\\b', 'C:/x', 'a\u0000b', 'a\nb', 'evil\u202egpj.exe', 'e\u0301.txt', 'x'.repeat(600), `${'d/'.repeat(40)}f`];
   for (const p of bad) assert.notEqual(bundlePathProblem(p), null, JSON.stringify(p));
   assert.deepEqual(normaliseArchivePath('./a//b'), { path: 'a/b' });
   assert.deepEqual(normaliseArchivePath('dir/'), { path: 'dir' });
@@ -84,6 +84,7 @@ test('schemas: submission refs, exactly one source of files, query lists', () =>
   const ok = CreateSubmissionBody.parse({ title: ' t ', files: [{ path: 'a', content: 'x' }], levers: ['INT4', 'int4'], parents: ['#s3', 3] });
   assert.deepEqual([ok.title, ok.levers, ok.parents], ['t', ['int4'], [3]]);
   assert.equal(CreateSubmissionBody.safeParse({ title: 't', files: [{ path: '../x', content: 'x' }] }).success, false);
+  assert.equal(CreateSubmissionBody.safeParse({ title: 'a\u202eb', files: [{ path: 'x', content: 'x' }] }).success, false);
   const q = UploadSubmissionQuery.parse({ title: 'x', parents: '#s1, 2', levers: 'a,b', staged: 'true' });
   assert.deepEqual([q.parents, q.levers, q.credits, q.staged], [[1, 2], ['a', 'b'], [], true]);
 });
