@@ -1,2 +1,2 @@
-export { main, commands, help } from './main.ts';
+export { main, commands, help } from './cli.ts';
 export { configPath, readConfig, resolveConfig, saveProfile, writeConfig, type ConfigFile, type Profile } from './config.ts';

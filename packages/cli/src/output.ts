@@ -7,8 +7,8 @@
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
 
 export function safe(s: string, opts: { multiline?: boolean } = {}): string {
-  let out = s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (!opts.multiline) out = out.replace(/\r?\n|\t/g, ' ');
+  let out = s.replace(/\r\n/g, '\n').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (!opts.multiline) out = out.replace(/[\n\t]/g, ' ');
   return out;
 }
 

@@ -1,7 +1,6 @@
 // `agora runner create|list|revoke` (runner tokens, through the API) and
 // `agora runner start|export|run-offline|upload` (the runner itself, from @agora/runner).
 
-import { runnerMain } from '@agora/runner';
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { table, when } from '../output.ts';
@@ -23,6 +22,7 @@ const delegated = (sub: string): Command => ({
       const url = c.resolved().url;
       if (url) args.push('--server', url);
     }
+    const { runnerMain } = await import('@agora/runner');
     return runnerMain(sub === 'start' ? args : [sub, ...args], (line) => c.note(line));
   },
 });

@@ -2,8 +2,6 @@
 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureAdmin, issueAdminKey, startServer } from '@agora/server';
-import { openDb } from '@agora/store';
 import { CliError, type Args, type Command, type Ctx } from '../command.ts';
 import { saveProfile } from '../config.ts';
 import { acquireLock, checkPort, databaseTarget, DEFAULT_PORT, firstSignal, lockHolder } from '../local.ts';
@@ -32,6 +30,7 @@ export const serverCommands: Command[] = [
       const release = acquireLock(data);
       try {
         await checkPort(host, port);
+        const { startServer, ensureAdmin } = await import('@agora/server');
         const server = await startServer({ database: db.target, dataDir: data, host, port });
         const admin = await ensureAdmin(server.services.db);
         const url = server.url;
@@ -68,6 +67,8 @@ export const serverCommands: Command[] = [
         release = acquireLock(data);
       }
       try {
+        const { openDb } = await import('@agora/store');
+        const { issueAdminKey } = await import('@agora/server');
         const handle = await openDb(db.target);
         try {
           const [row] = await handle.query<{ n: number }>(`select count(*)::int as n from information_schema.tables where table_name = 'participants'`);

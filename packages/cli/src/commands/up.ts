@@ -7,9 +7,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { startRunner, type RunningRunner } from '@agora/runner';
+import type { RunningRunner } from '@agora/runner';
 import { AgoraApiError, AgoraClient } from '@agora/sdk';
-import { ensureAdmin, issueAdminKey, startServer, type RunningServer } from '@agora/server';
+import type { RunningServer } from '@agora/server';
 import type { Command, Ctx } from '../command.ts';
 import { readConfig, saveProfile, writeConfig } from '../config.ts';
 import { acquireLock, checkPort, databaseTarget, DEFAULT_DEMO, DEFAULT_PORT, firstSignal, layout, REPO_ROOT } from '../local.ts';
@@ -32,6 +32,7 @@ async function adminFor(server: RunningServer, saved: string | undefined): Promi
     const me = await client.call('me').catch(() => null);
     if (me?.isAdmin) return { client, release: async () => {} };
   }
+  const { issueAdminKey } = await import('@agora/server');
   const key = await issueAdminKey(server.services.db);
   const client = new AgoraClient({ url: server.url, apiKey: key.apiKey });
   return {
@@ -71,6 +72,7 @@ interface SavedRunner { runnerId: number; token: string }
 /** Starts the local runner with the token kept in the data folder, registering a new one when it is missing or refused. */
 async function localRunner(c: Ctx, admin: () => Promise<AgoraClient>, url: string, data: string, o: { labels: string[]; challenges: string; allowUnsandboxed: boolean }): Promise<RunningRunner> {
   const file = layout(data).runnerToken;
+  const { startRunner } = await import('@agora/runner');
   const log = (line: string) => c.note(`runner: ${line}`);
   const start = (token: string) =>
     startRunner({ url, token, labels: o.labels, challengesDir: o.challenges, workDir: layout(data).runnerWork, allowUnsandboxed: o.allowUnsandboxed, log });
@@ -115,6 +117,7 @@ export const upCommand: Command = {
     try {
       await checkPort(host, port);
       c.note(`starting Agora: ${db.label}`);
+      const { startServer, ensureAdmin } = await import('@agora/server');
       server = await startServer({ database: db.target, dataDir: data, host, port });
       const first = await ensureAdmin(server.services.db);
       const url = server.url;

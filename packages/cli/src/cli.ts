@@ -1,0 +1,158 @@
+// `agora`: the command line for organizers and agents. Every verb goes through the typed SDK
+// (`AgoraClient.call`), prints text by default and the raw response with --json.
+// Exit codes: 0 ok, 1 an error (`error <code>: <message>` on stderr), 2 a usage error.
+
+import { parseArgs } from 'node:util';
+import { AgoraApiError } from '@agora/sdk';
+import { Args, CliError, Ctx, GLOBAL_OPTIONS, processIo, UsageError, type Command, type Io } from './command.ts';
+import { boardCommands } from './commands/board.ts';
+import { eventCommands } from './commands/events.ts';
+import { identityCommands } from './commands/identity.ts';
+import { jobCommands } from './commands/jobs.ts';
+import { kbCommands } from './commands/kb.ts';
+import { runnerCommands } from './commands/runner.ts';
+import { serverCommands } from './commands/serve.ts';
+import { submissionCommands } from './commands/submissions.ts';
+import { upCommand } from './commands/up.ts';
+
+export const commands: Command[] = [
+  upCommand,
+  ...serverCommands,
+  ...identityCommands,
+  ...boardCommands,
+  ...kbCommands,
+  ...eventCommands,
+  ...submissionCommands,
+  ...jobCommands,
+  ...runnerCommands,
+];
+
+const GLOBAL_HELP = `global options: --json (raw JSON out)  --profile NAME  --url URL  -c, --collab SLUG  -h, --help
+config: $AGORA_CONFIG or ~/.config/agora/config.json; AGORA_URL, AGORA_API_KEY, AGORA_COLLAB override it`;
+
+function usageLine(c: Command): string {
+  return `agora ${c.name}${c.args ? ` ${c.args}` : ''}`;
+}
+
+export function help(prefix: string[] = []): string {
+  const matching = commands.filter((c) => prefix.every((w, i) => c.name.split(' ')[i] === w));
+  const list = matching.length ? matching : commands;
+  const w = Math.max(...list.map((c) => c.name.length));
+  return [
+    'usage: agora <command> [options]',
+    '',
+    ...list.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    GLOBAL_HELP,
+    '`agora <command> --help` shows a command\'s arguments.',
+  ].join('\n');
+}
+
+function commandHelp(c: Command): string {
+  const opts = Object.entries(c.options ?? {}).map(([k, o]) => `--${k}${o.type === 'string' ? ' VALUE' : ''}${o.multiple ? ' (repeatable)' : ''}`);
+  return [`usage: ${usageLine(c)}`, '', c.summary, ...(opts.length ? ['', `options: ${opts.join('  ')}`] : []), '', GLOBAL_HELP].join('\n');
+}
+
+/** Splits argv into the command's words and the rest, skipping global options and their values. */
+function findCommand(argv: string[]): { command: Command | undefined; rest: string[]; words: string[] } {
+  const wordIdx: number[] = [];
+  for (let i = 0; i < argv.length && wordIdx.length < 3; i++) {
+    const t = argv[i]!;
+    if (t === '--') break;
+    if (t.startsWith('-')) {
+      const name = t.replace(/^--?/, '');
+      const g = Object.entries(GLOBAL_OPTIONS).find(([k, o]) => k === name || ('short' in o && o.short === name));
+      if (g && g[1].type === 'string' && !t.includes('=')) i++;
+      if (!g) break; // a command option: the command's words are over
+      continue;
+    }
+    wordIdx.push(i);
+  }
+  const words = wordIdx.map((i) => argv[i]!);
+  for (let k = words.length; k > 0; k--) {
+    const name = words.slice(0, k).join(' ');
+    const command = commands.find((c) => c.name === name);
+    if (command) {
+      const drop = new Set(wordIdx.slice(0, k));
+      return { command, rest: argv.filter((_, i) => !drop.has(i)), words };
+    }
+  }
+  return { command: undefined, rest: argv, words };
+}
+
+function describeFetchError(e: unknown, url: string | undefined): CliError | null {
+  if (!(e instanceof TypeError) || !/fetch failed/i.test(e.message)) return null;
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return new CliError('unreachable', `cannot reach the server at ${url ?? '?'} (${cause?.code ?? cause?.message ?? 'network error'}); is it running? (\`agora up\`)`);
+}
+
+/** Runs one invocation; resolves with the exit code. Never calls process.exit. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = processIo): Promise<number> {
+  const { command, rest, words } = findCommand(argv);
+  const wantsJson = argv.includes('--json');
+  const fail = (code: string, message: string, details: unknown = null, exit = 1): number => {
+    io.stderr(`error ${code}: ${message}\n`);
+    const issues = (details as { issues?: Array<{ path?: string; message?: string }> } | null)?.issues;
+    if (Array.isArray(issues)) for (const i of issues.slice(0, 20)) io.stderr(`  ${i.path ?? ''}: ${i.message ?? ''}\n`);
+    if (wantsJson) io.stdout(`${JSON.stringify({ error: { code, message, details } })}\n`);
+    return exit;
+  };
+  if (!command) {
+    if (!words.length || words[0] === 'help') {
+      io.stdout(`${help(words.slice(1))}\n`);
+      return words.length || argv.some((a) => a === '-h' || a === '--help') ? 0 : 2;
+    }
+    const group = commands.some((c) => c.name.split(' ')[0] === words[0]);
+    if (group && argv.some((a) => a === '-h' || a === '--help')) {
+      io.stdout(`${help([words[0]!])}\n`);
+      return 0;
+    }
+    io.stderr(`${help(group ? [words[0]!] : [])}\n`);
+    return fail('usage', `unknown command "${words.join(' ')}"`, null, 2);
+  }
+  if (command.raw) {
+    const ctx = new Ctx({ json: wantsJson, profile: undefined, url: undefined, collab: undefined }, env, io);
+    try {
+      return (await command.run(ctx, new Args({}, rest))) ?? 0;
+    } catch (e) {
+      return fail('internal', (e as Error).message);
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.stderr(`usage: ${usageLine(command)}\n`);
+    return fail('usage', (e as Error).message.split('\n')[0]!, null, 2);
+  }
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (v.help) {
+    io.stdout(`${commandHelp(command)}\n`);
+    return 0;
+  }
+  const ctx = new Ctx(
+    { json: v.json === true, profile: v.profile as string | undefined, url: v.url as string | undefined, collab: v.collab as string | undefined },
+    env,
+    io,
+  );
+  try {
+    return (await command.run(ctx, new Args(v, parsed.positionals))) ?? 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`usage: ${usageLine(command)}\n`);
+      return fail('usage', e.message, null, 2);
+    }
+    if (e instanceof AgoraApiError) return fail(e.code, e.message, e.details);
+    if (e instanceof CliError) return fail(e.code, e.message);
+    let url: string | undefined;
+    try {
+      url = ctx.resolved().url;
+    } catch {
+      url = undefined;
+    }
+    const net = describeFetchError(e, url);
+    if (net) return fail(net.code, net.message);
+    return fail('internal', (e as Error).stack ?? String(e));
+  }
+}
+
