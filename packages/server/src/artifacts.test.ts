@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
@@ -81,4 +81,14 @@ test('one writer per upload at a time', async () => {
   assert.equal(await first, 2);
   await store.abortUpload(id);
   await assert.rejects(store.uploadReceived(id), code('not_found'));
+});
+
+test('stale scratch files and folders are swept, fresh ones kept', async () => {
+  const old = await store.workDir('old-');
+  const fresh = await store.workDir('fresh-');
+  const past = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+  utimesSync(old.path, past, past);
+  assert.equal(await store.cleanStale(), 1);
+  assert.deepEqual(readdirSync(join(store.root, 'work')), [fresh.path.split('/').at(-1)]);
+  await fresh.dispose();
 });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, open, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -59,7 +59,28 @@ export class ArtifactStore {
 
   async init(): Promise<this> {
     for (const d of ['blobs', 'tmp', 'uploads', 'work']) await mkdir(join(this.root, d), { recursive: true });
+    await this.cleanStale();
     return this;
+  }
+
+  /**
+   * Removes leftovers of requests that died mid-way (a crash between write and rename): entries of
+   * tmp/ and work/ older than maxAgeMs. Old enough that no live request of any server process
+   * sharing this directory can still own them. Resumable uploads are the caller's to expire.
+   */
+  async cleanStale(maxAgeMs = 24 * 3600 * 1000): Promise<number> {
+    let removed = 0;
+    for (const d of ['tmp', 'work']) {
+      for (const name of await readdir(join(this.root, d))) {
+        const p = join(this.root, d, name);
+        const st = await stat(p).catch(() => null);
+        if (st && Date.now() - st.mtimeMs > maxAgeMs) {
+          await rm(p, { recursive: true, force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
   }
 
   /** Where a blob lives (whether or not it exists). Throws on anything but 64 lowercase hex digits. */

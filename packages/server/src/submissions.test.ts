@@ -197,6 +197,18 @@ describe('submissions, artifacts and bundle diffs', () => {
     }
     await rejects(upload(alice, t.collab, tgz(tarEntry('a', 'b')), q, 'text/html'), 415, 'unsupported_media_type');
     await rejects(upload(alice, t.collab, Buffer.alloc(300_000, 1), q), 413, 'payload_too_large');
+    // Without a Content-Length (chunked), the limit holds while the body streams to disk.
+    const chunked = new ReadableStream<Uint8Array>({
+      start(ctl) {
+        for (let i = 0; i < 30; i++) ctl.enqueue(new Uint8Array(10_000).fill(7));
+        ctl.close();
+      },
+    });
+    const res = await fetch(alice.path('uploadSubmission', { collab: t.collab }, q), {
+      method: 'POST', headers: alice.headers({ 'content-type': 'application/gzip' }), body: chunked, duplex: 'half',
+    } as RequestInit);
+    assert.equal(res.status, 413);
+    await res.body?.cancel();
     await rejects(alice.call('createSubmission', { params: { collab: t.collab }, body: { title: 'x', files: [{ path: 'a\\b', content: '' }] } }), 400, 'validation_failed');
     await rejects(alice.call('createSubmission', { params: { collab: t.collab }, body: { title: 'x', files: [{ path: 'a', content: '!!notbase64!!', encoding: 'base64' }] } }), 400, 'validation_failed');
     assert.equal(await count(), before);
