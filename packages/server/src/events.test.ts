@@ -87,7 +87,7 @@ describe('event log and live stream', () => {
     for (let i = 0; i < 3; i++) await t.admin.call('createInvite', { params: { collab: t.collab }, body: {} });
     while (seen.length < 3) await new Promise((r) => setTimeout(r, 20));
     // Cut every open connection, as a proxy restart would.
-    t.server.dropConnections();
+    t.server.dropStreams();
     for (let i = 0; i < 3; i++) await t.admin.call('createInvite', { params: { collab: t.collab }, body: {} });
     await follow;
     const all = await t.admin.call('listEvents', { params: { collab: t.collab }, query: { after: start, limit: 1000 } });

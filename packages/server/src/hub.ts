@@ -8,6 +8,20 @@ export class EventHub {
   private version = 0;
   private waiters = new Set<() => void>();
   private stopListening: (() => Promise<void>) | null = null;
+  private streams = new Set<AbortController>();
+
+  /** Live streams register here so that dropStreams can end them (tests of reconnection, shutdown). */
+  openStream(): AbortController {
+    const ctrl = new AbortController();
+    this.streams.add(ctrl);
+    ctrl.signal.addEventListener('abort', () => this.streams.delete(ctrl));
+    return ctrl;
+  }
+
+  /** Ends every live stream; clients resume with Last-Event-ID. */
+  dropStreams(): void {
+    for (const ctrl of [...this.streams]) ctrl.abort();
+  }
 
   async start(db: Db): Promise<void> {
     this.stopListening = await db.listen(EVENTS_CHANNEL, () => this.bump());
@@ -40,6 +54,7 @@ export class EventHub {
   }
 
   async stop(): Promise<void> {
+    this.dropStreams();
     await this.stopListening?.();
     this.bump();
   }

@@ -23,8 +23,8 @@ export interface StartOptions {
 export interface RunningServer {
   url: string;
   services: Services;
-  /** Cuts every open connection (live streams included) but keeps listening; for tests of reconnection. */
-  dropConnections(): void;
+  /** Ends every live event stream but keeps serving; clients resume with Last-Event-ID. */
+  dropStreams(): void;
   close(): Promise<void>;
 }
 
@@ -51,8 +51,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   return {
     url,
     services,
-    dropConnections() {
-      (server as unknown as { closeAllConnections(): void }).closeAllConnections();
+    dropStreams() {
+      services.hub.dropStreams();
     },
     async close() {
       await stopSweeper();

@@ -28,23 +28,27 @@ export function mountEvents(app: Hono<AppEnv>) {
     if (!/^\d{1,15}$/.test(from)) throw new AgoraError('validation_failed', 'Last-Event-ID / after must be a non-negative integer event id');
     let cursor = Number(from);
     return streamSSE(c, async (stream) => {
-      const aborted = new AbortController();
+      const aborted = hub.openStream();
       stream.onAbort(() => aborted.abort());
       let lastWrite = Date.now();
-      while (!aborted.signal.aborted) {
-        const seen = hub.current;
-        const rows = await eventsAfter(db, a.collab.id, cursor, STREAM_BATCH);
-        for (const row of rows) {
-          await stream.writeSSE({ id: String(row.id), event: row.type, data: JSON.stringify(eventOut(row)) });
-          cursor = row.id;
-          lastWrite = Date.now();
+      try {
+        while (!aborted.signal.aborted) {
+          const seen = hub.current;
+          const rows = await eventsAfter(db, a.collab.id, cursor, STREAM_BATCH);
+          for (const row of rows) {
+            await stream.writeSSE({ id: String(row.id), event: row.type, data: JSON.stringify(eventOut(row)) });
+            cursor = row.id;
+            lastWrite = Date.now();
+          }
+          if (rows.length === STREAM_BATCH) continue;
+          await hub.wait(seen, HEARTBEAT_MS, aborted.signal);
+          if (Date.now() - lastWrite >= HEARTBEAT_MS && !aborted.signal.aborted) {
+            await stream.write(': keep-alive\n\n');
+            lastWrite = Date.now();
+          }
         }
-        if (rows.length === STREAM_BATCH) continue;
-        await hub.wait(seen, HEARTBEAT_MS, aborted.signal);
-        if (Date.now() - lastWrite >= HEARTBEAT_MS && !aborted.signal.aborted) {
-          await stream.write(': keep-alive\n\n');
-          lastWrite = Date.now();
-        }
+      } finally {
+        aborted.abort();
       }
     });
   });
