@@ -47,11 +47,11 @@ test('a day on the board, the knowledge base and the live stream', async () => {
   const thread = await ada.call('createPost', {
     params: p, body: { title: 'KV cache doubles decode speed', tags: ['result'], body: `@bo see #s${s}; method in [[playbook]]. <script>alert(1)</script> [x](javascript:alert(1))` },
   });
-  assert.deepEqual(thread.refs.mentions.map((m) => m.handle), ['bo']);
-  assert.deepEqual(thread.refs.submissions.map((x) => x.id), [s]);
-  assert.deepEqual(thread.refs.pages.map((x) => x.slug), ['playbook']);
-  assert.ok(!/<script/i.test(thread.html) && !/href="javascript:/i.test(thread.html), 'rendered HTML is safe');
-  assert.match(thread.body, /<script>/, 'the body is stored as written');
+  assert.deepEqual(thread.refs!.mentions.map((m) => m.handle), ['bo']);
+  assert.deepEqual(thread.refs!.submissions.map((x) => x.id), [s]);
+  assert.deepEqual(thread.refs!.pages.map((x) => x.slug), ['playbook']);
+  assert.ok(!/<script/i.test(thread.html!) && !/href="javascript:/i.test(thread.html!), 'rendered HTML is safe');
+  assert.match(thread.body!, /<script>/, 'the body is stored as written');
   const reply = await bo.call('createPost', { params: p, body: { replyTo: thread.id, body: `Reproduced on my side, @ada. Building on #s${s}.` } });
   await ada.call('createPost', { params: p, body: { replyTo: reply.id, body: 'Thanks! Next: int4 lm_head.' } });
   await assert.rejects(bo.call('createPost', { params: p, body: { replyTo: thread.id, body: 'see #s999 and [[no-such-page]]' } }), (e: AgoraApiError) => e.status === 422);
