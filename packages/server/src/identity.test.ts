@@ -116,7 +116,7 @@ describe('identities, roles and keys', () => {
 
   test('a challenge folder with a bad field is refused naming the file and the field', async () => {
     const { writeFixtureChallenge } = await import('./testing.ts');
-    const { tempDir } = await import('@agora/store/testing.ts');
+    const { tempDir } = await import('@agora/store/testing');
     const d = tempDir();
     writeFixtureChallenge(d.path, 'significance: { confidence: 2 }\n');
     await assert.rejects(t.admin.call('createCollaboration', { body: { challengeDir: d.path, slug: 'bad' } }), (e: AgoraApiError) => {

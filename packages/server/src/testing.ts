@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgoraClient } from '@agora/sdk';
-import { openTestDb, tempDir, type TestDb } from '@agora/store/testing.ts';
+import { openTestDb, tempDir, type TestDb } from '@agora/store/testing';
 import { ensureAdmin, startServer, type RunningServer } from './server.ts';
 
 /**
