@@ -49,12 +49,15 @@ export interface HarnessOptions {
 
 interface TextItem {
   id: string;
+  set: number;
   text: string;
 }
 
 interface Item {
   id: string;
-  kind: 'prompt' | 'heldout';
+  kind: 'prompt' | 'heldout' | 'warmup';
+  /** Repeat r of a job sends the items of set r mod (number of sets): no request is sent twice. */
+  set: number;
   prompt: number[];
   reference: number[];
 }
@@ -95,8 +98,13 @@ export function loadSplit(challengeDir: string, split: string, chars: string): I
   const ref = readJson<{ decodes: Record<string, number[]> }>(join(dir, 'reference.json'));
   const items: Item[] = [];
   for (const [kind, list] of [['prompt', prompts], ['heldout', heldout]] as const)
-    for (const x of list) items.push({ id: x.id, kind, prompt: encodeWith(chars, x.text), reference: ref.decodes[x.id] ?? [] });
+    for (const x of list) items.push({ id: x.id, kind, set: x.set, prompt: encodeWith(chars, x.text), reference: ref.decodes[x.id] ?? [] });
   return items;
+}
+
+/** Warm-up prompts: their own texts, so that nothing learnt from them can be replayed later. */
+export function loadWarmup(challengeDir: string, chars: string): Item[] {
+  return readJson<TextItem[]>(join(challengeDir, 'data', 'warmup.json')).map((x) => ({ id: x.id, kind: 'warmup', set: -1, prompt: encodeWith(chars, x.text), reference: [] }));
 }
 
 function shuffle<T>(xs: T[], seed: number): T[] {
@@ -154,6 +162,8 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
   const W: Weights = loadWeights(join(challengeDir, 'model'));
   const V = W.cfg.vocab;
   const items = loadSplit(challengeDir, opts.split, W.cfg.vocab_chars);
+  const warmup = loadWarmup(challengeDir, W.cfg.vocab_chars);
+  const sets = [...new Set(items.map((i) => i.set))].sort((a, b) => a - b);
   const repeats = opts.repeats ?? spec.repeats;
   const maxTokens = settings.max_tokens;
   const requestTimeout = opts.requestTimeoutMs ?? settings.request_timeout_ms;
@@ -161,7 +171,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
   const pplSpec = spec.guardrails.find((g) => g.name === 'perplexity');
   const fidSpec = spec.guardrails.find((g) => g.name === 'decode_fidelity');
   if (!pplSpec || !fidSpec) throw new Error('challenge.yaml must declare the guardrails perplexity and decode_fidelity');
-  for (const it of items) if (it.prompt.length + maxTokens > W.cfg.ctx) throw new Error(`request ${it.id} does not fit the context (${it.prompt.length} + ${maxTokens} > ${W.cfg.ctx})`);
+  for (const it of [...items, ...warmup]) if (it.prompt.length + maxTokens > W.cfg.ctx) throw new Error(`request ${it.id} does not fit the context (${it.prompt.length} + ${maxTokens} > ${W.cfg.ctx})`);
 
   const t0 = performance.now();
   const base = {
@@ -203,14 +213,14 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
     };
 
     const w0 = performance.now();
-    const prompts = items.filter((i) => i.kind === 'prompt');
-    for (let k = 0; k < settings.warmup_requests; k++) await ask(prompts[k % prompts.length] as Item);
+    for (let k = 0; k < settings.warmup_requests; k++) await ask(warmup[k % warmup.length] as Item);
     warmupSeconds = (performance.now() - w0) / 1000;
 
     for (let r = 0; r < repeats; r++) {
       let tokens = 0;
       let seconds = 0;
-      for (const item of shuffle(items, 1000 + r)) {
+      const set = sets[r % sets.length];
+      for (const item of shuffle(items.filter((i) => i.set === set), 1000 + r)) {
         const answer = await ask(item);
         answers.push({ item, repeat: r, answer });
         tokens += answer.tokens.length;
@@ -266,7 +276,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
     const sc = decode.perPrompt[k] as DecodeScore['perPrompt'][number];
     const ft = cache.get(`${item.id}:${answer.tokens.join(',')}`) as FidelityToken[];
     const em = sc.exact;
-    if (repeat === 0) firstDivergence[item.id] = em?.firstDivergence ?? null;
+    if (!(item.id in firstDivergence)) firstDivergence[item.id] = em?.firstDivergence ?? null;
     let promptNll: number | null = null;
     if (item.kind === 'heldout') {
       const ref = refLogprobCache.get(item.id) as Float64Array[];
@@ -275,7 +285,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
         const lp = answer.promptLogprobs[i] as number;
         const rlp = (ref[i] as Float64Array)[item.prompt[i + 1] as number] as number;
         nll -= lp;
-        if (repeat === 0) refNllSum -= rlp;
+        refNllSum -= rlp;
         maxLogprobGap = Math.max(maxLogprobGap, Math.abs(lp - rlp));
       }
       nllSum += nll;
@@ -303,9 +313,9 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
       ...(promptNll === null ? {} : { prompt_nll_per_token: Number(promptNll.toFixed(6)) }),
     });
   }
-  const heldoutTokens = items.filter((i) => i.kind === 'heldout').reduce((a, i) => a + i.prompt.length - 1, 0);
+  const setSize = items.filter((i) => i.set === sets[0]).length;
   const ppl = nllCount === 0 ? null : Math.exp(nllSum / nllCount);
-  const refPpl = heldoutTokens === 0 ? null : Math.exp(refNllSum / heldoutTokens);
+  const refPpl = nllCount === 0 ? null : Math.exp(refNllSum / nllCount);
   const guardrails = [
     {
       name: 'perplexity',
@@ -315,7 +325,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
       passed: ppl !== null && (pplSpec.op === '<=' ? ppl <= pplSpec.threshold : ppl >= pplSpec.threshold),
       detail: {
         source: 'prompt_logprobs returned by the submission for the held-out text requests (teacher-forced)',
-        tokens_per_repeat: heldoutTokens,
+        tokens: nllCount,
         per_repeat: perRepeatPpl.map((s, i) => Math.exp(s / Math.max(1, perRepeatCount[i] as number))),
         reference_perplexity: refPpl,
         max_abs_logprob_gap_vs_reference: Number(maxLogprobGap.toFixed(6)),
@@ -354,8 +364,9 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
       identical_prompt_rate: decode.identicalPromptRate,
       top1_rate: decode.top1Rate,
       first_divergence: firstDivergence,
-      requests_per_repeat: items.length,
-      tokens_per_repeat: items.length * maxTokens,
+      requests_per_repeat: setSize,
+      tokens_per_repeat: setSize * maxTokens,
+      request_sets: sets.length,
       repeats,
       max_tokens: maxTokens,
       warmup_requests: settings.warmup_requests,
