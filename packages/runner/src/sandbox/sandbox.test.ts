@@ -14,7 +14,7 @@ import {
   type SandboxLimits,
   type SandboxOutcome,
   type SpawnSandboxedOptions,
-} from './sandbox.ts';
+} from './index.ts';
 
 const probe = await probeSandbox();
 const skip = probe.available ? false : `bubblewrap unavailable here (${probe.reason}); sandbox tests skipped`;
@@ -235,6 +235,28 @@ describe('sandbox (bubblewrap)', { skip, timeout: 120_000 }, () => {
     assert.equal(outcome.killed, null);
     assert.equal(stdout.trim(), 'started');
     assert.deepEqual(processesMatching(marker), []);
+  });
+
+  test('devices (globs allowed) are passed through, nothing else is', async () => {
+    // Stand-ins for /dev/nvidia0, /dev/nvidiactl, ...: any host path works for --dev-bind.
+    const devDir = fs.mkdtempSync(path.join(root, 'dev-'));
+    for (const n of ['fakegpu0', 'fakegpuctl', 'other']) fs.writeFileSync(path.join(devDir, n), n);
+    const r = spawnSandboxed({
+      bundleDir: bundle,
+      scratchDir: scratch(),
+      command: ['node', 'read.cjs', `${devDir}/fakegpu0`, `${devDir}/fakegpuctl`, `${devDir}/other`],
+      limits: LIMITS,
+      devices: [`${devDir}/fakegpu*`],
+    });
+    let stdout = '';
+    let stderr = '';
+    r.child.stdout.on('data', (d) => (stdout += d));
+    r.child.stderr.on('data', (d) => (stderr += d));
+    assert.equal((await r.done).exitCode, 0, stderr);
+    const res = JSON.parse(stdout);
+    assert.equal(res[`${devDir}/fakegpu0`], 'read');
+    assert.equal(res[`${devDir}/fakegpuctl`], 'read');
+    assert.equal(res[`${devDir}/other`], 'ENOENT');
   });
 
   test('kill(reason) stops the run and says so', async () => {

@@ -286,11 +286,12 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
   args.push(
     '--ro-bind', path.resolve(spec.bundleDir), SANDBOX_PATHS.bundle,
     '--bind', path.resolve(spec.scratchDir), SANDBOX_PATHS.scratch,
-    '--symlink', SANDBOX_PATHS.scratch, '/tmp',
-    '--chdir', SANDBOX_PATHS.bundle,
-    '--',
-    ...spec.command,
   );
+  // /tmp -> /scratch, unless a bind above already lives under /tmp (then /tmp
+  // is a directory holding it, and TMPDIR still points at /scratch).
+  const bound = [...expandDevices(spec.devices ?? []), ...(spec.readOnlyBinds ?? []).map((p) => path.resolve(p))];
+  if (!bound.some((p) => p === '/tmp' || p.startsWith('/tmp/'))) args.push('--symlink', SANDBOX_PATHS.scratch, '/tmp');
+  args.push('--chdir', SANDBOX_PATHS.bundle, '--', ...spec.command);
   return args;
 }
 
