@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import type { AppEnv } from '../mount.ts';
 
 const asset = (name: string) => readFileSync(new URL(`../web/${name}`, import.meta.url), 'utf8');
@@ -10,7 +10,7 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 
 /** The observer's dashboard: a static page that reads the public API and the live stream. */
 export function mountWeb(app: Hono<AppEnv>) {
-  const page = (c: { header(k: string, v: string): void; html(s: string): Response }) => {
+  const page = (c: Context<AppEnv>) => {
     c.header('content-security-policy', CSP);
     c.header('x-content-type-options', 'nosniff');
     return c.html(files.page);
