@@ -33,6 +33,8 @@ export interface Settings {
   max_tokens: number;
   warmup_requests: number;
   fidelity_tolerance: number;
+  /** Perplexity also fails when the returned log-probabilities differ from the reference's by more than this, on average (nats). */
+  logprob_gap_limit: number;
   startup_timeout_ms: number;
   request_timeout_ms: number;
 }
@@ -269,6 +271,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
   let nllCount = 0;
   let refNllSum = 0;
   let maxLogprobGap = 0;
+  let sumLogprobGap = 0;
   const firstDivergence: Record<string, number | null> = {};
   const perRepeatPpl: number[] = Array.from({ length: repeats }, () => 0);
   const perRepeatCount: number[] = Array.from({ length: repeats }, () => 0);
@@ -287,6 +290,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
         nll -= lp;
         refNllSum -= rlp;
         maxLogprobGap = Math.max(maxLogprobGap, Math.abs(lp - rlp));
+        sumLogprobGap += Math.abs(lp - rlp);
       }
       nllSum += nll;
       nllCount += answer.promptLogprobs.length;
@@ -315,6 +319,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
   }
   const setSize = items.filter((i) => i.set === sets[0]).length;
   const ppl = nllCount === 0 ? null : Math.exp(nllSum / nllCount);
+  const meanGap = nllCount === 0 ? 0 : sumLogprobGap / nllCount;
   const refPpl = nllCount === 0 ? null : Math.exp(refNllSum / nllCount);
   const guardrails = [
     {
@@ -322,13 +327,17 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
       value: ppl,
       threshold: pplSpec.threshold,
       op: pplSpec.op,
-      passed: ppl !== null && (pplSpec.op === '<=' ? ppl <= pplSpec.threshold : ppl >= pplSpec.threshold),
+      // the log-probabilities are the submission's word: they must also agree with the reference model
+      passed: ppl !== null && (pplSpec.op === '<=' ? ppl <= pplSpec.threshold : ppl >= pplSpec.threshold) && meanGap <= settings.logprob_gap_limit,
       detail: {
         source: 'prompt_logprobs returned by the submission for the held-out text requests (teacher-forced)',
         tokens: nllCount,
         per_repeat: perRepeatPpl.map((s, i) => Math.exp(s / Math.max(1, perRepeatCount[i] as number))),
         reference_perplexity: refPpl,
         max_abs_logprob_gap_vs_reference: Number(maxLogprobGap.toFixed(6)),
+        mean_abs_logprob_gap_vs_reference: Number(meanGap.toFixed(6)),
+        mean_abs_logprob_gap_limit: settings.logprob_gap_limit,
+        consistent_with_reference: meanGap <= settings.logprob_gap_limit,
       },
     },
     {

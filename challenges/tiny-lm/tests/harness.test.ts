@@ -64,6 +64,15 @@ test('the overfit cheat passes on the public split and fails on the private one'
   assert.equal(guard(priv, 'decode_fidelity').passed, false, `private fidelity ${guard(priv, 'decode_fidelity').value}`);
 });
 
+test('made-up prompt log-probabilities fail the perplexity guardrail, however low', async () => {
+  const r = await runHarness({ submission: fixture('liar'), split: 'public', repeats: 1 });
+  const ppl = guard(r, 'perplexity');
+  assert.ok((ppl.value ?? 0) < 1.01, `reported perplexity ${ppl.value}`);
+  assert.equal(ppl.passed, false);
+  assert.equal(ppl.detail.consistent_with_reference, false);
+  assert.ok(guard(r, 'decode_fidelity').passed, 'its decode is honest');
+});
+
 for (const [name, code] of [
   ['crash', 'crashed'],
   ['hang', 'timeout'],
