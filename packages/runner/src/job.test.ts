@@ -1,13 +1,13 @@
 // executeJob end to end on this host, without a server: the echo fixture challenge, a real
 // harness process, the real sandbox (bubblewrap where it works here), real time limits.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ClaimedJob } from '@agora/core';
 import { hostFingerprint } from './environment.ts';
-import { executeJob, harnessEnv, harnessWallSeconds, type JobContext } from './job.ts';
+import { executeJob, harnessEnv, harnessWallSeconds, placeArtifacts, type JobContext } from './job.ts';
 import { LogSink } from './logs.ts';
 import { probeSandboxSync } from './sandbox/sandbox.ts';
 import { FIXTURES, makeBundle, scoring } from './testing.ts';
@@ -196,4 +196,21 @@ test('the harness environment keeps the challenge\'s variables and drops the run
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   }
+});
+
+test('artifacts are placed at their paths; unsafe or colliding paths are the submission\'s fault', () => {
+  const dir = join(root, `place${++n}`);
+  const bundle = join(dir, 'bundle');
+  const arts = join(dir, 'artifacts');
+  mkdirSync(bundle, { recursive: true });
+  mkdirSync(arts);
+  writeFileSync(join(bundle, 'taken.bin'), 'mine');
+  writeFileSync(join(arts, 'a'.repeat(64)), 'weights');
+  placeArtifacts(bundle, arts, [{ sha256: 'a'.repeat(64), path: 'model/w.bin' }]);
+  assert.equal(readFileSync(join(bundle, 'model/w.bin'), 'utf8'), 'weights');
+  assert.throws(() => placeArtifacts(bundle, arts, [{ sha256: 'a'.repeat(64), path: 'taken.bin' }]), /already has a file there/);
+  assert.throws(() => placeArtifacts(bundle, arts, [{ sha256: 'a'.repeat(64), path: '../out.bin' }]), /"\.\." in a path/);
+  assert.throws(() => placeArtifacts(bundle, arts, [{ sha256: 'a'.repeat(64), path: '/etc/x' }]), /absolute/);
+  symlinkSync('/tmp', join(bundle, 'escape'));
+  assert.throws(() => placeArtifacts(bundle, arts, [{ sha256: 'a'.repeat(64), path: 'escape/x.bin' }]), /through a link out of the bundle/);
 });

@@ -1,11 +1,11 @@
 // One job, from a downloaded bundle to the body of its result upload. The same code runs online
 // (runner.ts) and offline (offline.ts): a result lands the same way whichever path made it.
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { AgoraError, Slug, type ChallengeSpec, type ClaimedJob, type RunnerEnvironment } from '@agora/core';
 import { loadChallengeDir, type LoadedChallenge } from '@agora/store';
-import { BadBundleError, extractBundle } from './bundle.ts';
+import { BadBundleError, entryProblem, extractBundle, shown } from './bundle.ts';
 import { jobEnvironment, type HostFingerprint } from './environment.ts';
 import { harnessPath, startHarness, type HarnessRun } from './harness.ts';
 import type { LogSink } from './logs.ts';
@@ -71,6 +71,41 @@ export function harnessEnv(extra: Record<string, string>): Record<string, string
   return { ...env, PATH: harnessPath(), ...extra };
 }
 
+/**
+ * Large artifacts (downloaded to artifactsDir/<sha256>) go into the unpacked bundle at the paths the
+ * submission declared: hard links (no copy of a checkpoint), or copies across file systems. A path
+ * that is unsafe, goes through a link or collides with a bundle file is the submission's fault.
+ */
+export function placeArtifacts(bundleDir: string, artifactsDir: string | undefined, artifacts: Array<{ sha256: string; path: string }>): void {
+  if (!artifacts.length) return;
+  if (!artifactsDir) throw new Error('the job has artifacts but none were downloaded');
+  const root = realpathSync(bundleDir);
+  for (const a of artifacts) {
+    const problem = entryProblem('File', a.path, undefined, new Set());
+    if (problem) throw new BadBundleError([`artifact ${problem}`]);
+    const dest = join(root, a.path);
+    mkdirSync(dirname(dest), { recursive: true });
+    const parent = realpathSync(dirname(dest));
+    if (parent !== root && !parent.startsWith(root + sep)) throw new BadBundleError([`artifact ${shown(a.path)}: placed through a link out of the bundle`]);
+    if (existsSync(dest) || lstatExists(dest)) throw new BadBundleError([`artifact ${shown(a.path)}: the bundle already has a file there`]);
+    const src = join(artifactsDir, a.sha256);
+    try {
+      linkSync(src, dest);
+    } catch {
+      copyFileSync(src, dest);
+    }
+  }
+}
+
+const lstatExists = (p: string) => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const isGpu = (spec: { hardware: string[] }) => spec.hardware.includes('gpu');
 
 export async function executeJob(ctx: JobContext): Promise<JobReport> {
@@ -125,9 +160,15 @@ export async function executeJob(ctx: JobContext): Promise<JobReport> {
     return fail('errored', `could not unpack the bundle: ${(e as Error).message}`, spec);
   }
 
+  try {
+    placeArtifacts(bundleDir, ctx.artifactsDir, job.artifacts);
+  } catch (e) {
+    if (e instanceof BadBundleError) return fail('failed', e.message, spec);
+    return fail('errored', `could not place the submission's artifacts: ${(e as Error).message}`, spec);
+  }
+
   const l = job.limits;
   const binds = [...(ctx.sandboxBinds ?? [])];
-  if (ctx.artifactsDir && job.artifacts.length) binds.push(ctx.artifactsDir);
   // Reached only with a sandbox, or without one under the explicit opt-out.
   const prefix = sandboxExecPrefix({
     bundleDir,
@@ -135,7 +176,7 @@ export async function executeJob(ctx: JobContext): Promise<JobReport> {
     limits: { wallSeconds: l.wall_seconds, cpuSeconds: l.cpu_seconds, memoryMb: l.memory_mb, processes: l.processes },
     readOnlyBinds: binds,
     devices: isGpu(spec) ? ['/dev/nvidia*'] : [],
-    env: ctx.artifactsDir && job.artifacts.length ? { AGORA_ARTIFACTS_DIR: ctx.artifactsDir } : {},
+    env: {},
     allowUnsandboxed: !ctx.sandbox.available && ctx.allowUnsandboxed,
   });
   const wallSeconds = harnessWallSeconds(l, job.repeats);
@@ -154,7 +195,6 @@ export async function executeJob(ctx: JobContext): Promise<JobReport> {
       AGORA_JOB_ID: String(job.jobId),
       AGORA_SPLIT: job.split,
       AGORA_REPEATS: String(job.repeats),
-      ...(ctx.artifactsDir && job.artifacts.length ? { AGORA_ARTIFACTS_DIR: ctx.artifactsDir } : {}),
     }),
     onLine: (stream, text) => logs.line(stream, text),
   });

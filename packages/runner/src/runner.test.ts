@@ -2,6 +2,7 @@
 // the echo fixture challenge, real harness processes and the real sandbox.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { readResponse } from '@agora/sdk';
 import { probeSandboxSync } from './sandbox/sandbox.ts';
 import { Testbed, until } from './testbed.ts';
 
@@ -46,6 +47,25 @@ describe('agora runner against a real server', { skip: !probeSandboxSync().avail
     assert.deepEqual(new Set(ran.flat()), new Set([x.runnerId, y.runnerId]));
     for (const j of jobs) assert.equal(await b.resultCount(j.id), 1);
     await Promise.all([x.stop(), y.stop()]);
+  });
+
+  test('large artifacts reach the submission at their declared paths', async () => {
+    const collab = b.t.collab;
+    const res = await fetch(b.ada.path('uploadArtifact', { collab }, {}), {
+      method: 'POST', headers: b.ada.headers({ 'content-type': 'application/octet-stream' }), body: 'score 77\nscore 78\n',
+    });
+    const art = (await readResponse(res)) as { sha256: string };
+    const files = [
+      { path: 'agora.json', content: JSON.stringify({ command: ['node', 'main.js'] }) },
+      { path: 'main.js', content: 'process.stdout.write(require("fs").readFileSync("weights/scores.txt", "utf8"))' },
+    ];
+    const s = await b.ada.call('createSubmission', { params: { collab }, body: { title: 'with weights', files, artifacts: [{ path: 'weights/scores.txt', sha256: art.sha256 }] } });
+    const job = await b.ada.call('createJob', { params: { collab }, body: { submissionId: s.submission.id, split: 'public' } });
+    const r = await b.start('r-art');
+    const done = await b.finished(job.id);
+    assert.equal(done.state, 'succeeded', done.reason ?? '');
+    assert.deepEqual(done.result!.metric.samples, [77, 78]);
+    await r.stop();
   });
 
   test('a cancel request kills the harness and the job ends cancelled', async () => {

@@ -2,7 +2,7 @@
 // streams their logs, keeps their leases alive, obeys cancels and uploads each result once.
 // See docs/decisions/0060-runner-job-loop.md.
 
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ClaimedJob, RunnerEnvironment } from '@agora/core';
 import { AgoraApiError, type AgoraClient } from '@agora/sdk';
@@ -236,7 +236,7 @@ export function bundleDownloadLimit(challenge: Record<string, unknown>): number 
   return (sub.max_bytes ?? 50 * 1024 ** 2) + (sub.max_files ?? 2000) * 1024 + 1024 ** 2;
 }
 
-/** Downloads a job's bundle (and artifacts) into `dir`; used online and by the offline export. */
+/** Downloads a job's bundle and its artifacts (dir/artifacts/<sha256>) into `dir`; used online and by the offline export. */
 export async function fetchJobFiles(client: AgoraClient, job: ClaimedJob, dir: string): Promise<{ bundleFile: string; artifactsDir: string }> {
   const bundleFile = join(dir, 'bundle.tar.gz');
   await download(client, withQuery(job.bundlePath, { leaseToken: job.leaseToken }), bundleFile, {
@@ -247,7 +247,9 @@ export async function fetchJobFiles(client: AgoraClient, job: ClaimedJob, dir: s
   if (job.artifacts.length) mkdirSync(artifactsDir, { recursive: true });
   for (const a of job.artifacts) {
     if (!/^[0-9a-f]{64}$/.test(a.sha256)) throw new Error(`the job names an invalid artifact hash ${JSON.stringify(a.sha256.slice(0, 80))}`);
-    await download(client, withQuery(a.path, { jobId: job.jobId, leaseToken: job.leaseToken }), join(artifactsDir, a.sha256), {
+    if (existsSync(join(artifactsDir, a.sha256))) continue; // the same blob at two paths
+    const path = client.path('jobArtifact', { sha256: a.sha256 }, { jobId: job.jobId, leaseToken: job.leaseToken }).slice(client.url.length);
+    await download(client, path, join(artifactsDir, a.sha256), {
       maxBytes: 64 * 1024 ** 3,
       sha256: a.sha256,
     });
