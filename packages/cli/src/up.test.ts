@@ -8,7 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { cliEnv, runCli, Running, tmpConfig } from './testing.ts';
+
+/** The local runner refuses jobs without bubblewrap (unless --allow-unsandboxed): the job part needs it. */
+const hasBwrap = () => spawnSync('bwrap', ['--version']).status === 0;
 
 interface Ready { url: string; adminKey: string | null; profile: string | null; collaboration: string | null; runnerId: number | null; dataDir: string }
 
@@ -61,6 +65,21 @@ describe('agora up', () => {
       const mine = (JSON.parse(runners.stdout) as { items: Array<{ id: number; lastSeenAt: string | null }> }).items.find((r) => r.id === ready.runnerId);
       assert.ok(mine?.lastSeenAt, 'the local runner has sent a heartbeat');
       assert.equal(statSync(join(data, 'runner-token.json')).mode & 0o777, 0o600);
+
+      // The demo works end to end: the baseline submission, scored by the local runner in its sandbox.
+      if (ready.collaboration && hasBwrap()) {
+        const baseline = join(import.meta.dirname, '../../../challenges/tiny-lm/submissions/baseline');
+        const sub = await runCli(['submit', baseline, '--title', 'baseline', '--json'], env);
+        assert.equal(sub.code, 0, sub.stderr);
+        const id = JSON.parse(sub.stdout).submission.id as number;
+        const job = await runCli(['jobs', 'run', String(id), '--wait', '--json'], env);
+        assert.equal(job.code, 0, `${job.stdout}\n${job.stderr}\n--- up\n${up.stderr}`);
+        const done = JSON.parse(job.stdout);
+        assert.equal(done.state, 'succeeded');
+        assert.equal(done.result.guardrailsPassed, true);
+        const board = JSON.parse((await runCli(['leaderboard', '--json'], env)).stdout);
+        assert.equal(board.items[0].submissionId, id);
+      }
 
       // One process per data folder: a second `up` on it is refused, the first keeps running.
       const twice = await runCli(['up', '--port', '0', '--data', data], env);

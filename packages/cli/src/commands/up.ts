@@ -11,7 +11,7 @@ import type { RunningRunner } from '@agora/runner';
 import { AgoraApiError, AgoraClient } from '@agora/sdk';
 import type { RunningServer } from '@agora/server';
 import type { Command, Ctx } from '../command.ts';
-import { readConfig, saveProfile, writeConfig } from '../config.ts';
+import { configPath as configFile, readConfig, saveProfile, writeConfig, type ConfigFile } from '../config.ts';
 import { acquireLock, checkPort, databaseTarget, DEFAULT_DEMO, DEFAULT_PORT, firstSignal, layout, REPO_ROOT } from '../local.ts';
 import { fields } from '../output.ts';
 import { databaseOf, dataDirOf } from './serve.ts';
@@ -109,7 +109,7 @@ export const upCommand: Command = {
     const demoDir = resolve(a.str('demo') ?? DEFAULT_DEMO);
     const challenges = resolve(a.str('challenges') ?? join(REPO_ROOT, 'challenges'));
     const profileName = c.globals.profile ?? 'local';
-    const configPath = c.resolved().path;
+    const configPath = configFile(c.env);
 
     const release = acquireLock(data);
     let server: RunningServer | undefined;
@@ -123,24 +123,46 @@ export const upCommand: Command = {
       const url = server.url;
 
       // The profile `up` manages: a new organizer key goes there (and it becomes the default); later starts only refresh the address.
-      const existing = readConfig(configPath).profiles[profileName];
+      // The config is a convenience: a file that cannot be read or written is a note, never a reason not to start (the key is printed anyway).
+      let saved = false;
+      const config = (() => {
+        try {
+          return readConfig(configPath);
+        } catch (e) {
+          c.note(`config: ${(e as Error).message}; not saving anything there`);
+          return null;
+        }
+      })();
+      const save = (f: () => unknown) => {
+        if (!config) return false;
+        try {
+          f();
+          return true;
+        } catch (e) {
+          c.note(`config: could not write ${configPath}: ${(e as Error).message}`);
+          return false;
+        }
+      };
+      const existing = config?.profiles[profileName];
       const ours = existing?.dataDir === data;
-      if (first) saveProfile(configPath, profileName, { url, apiKey: first.apiKey, dataDir: data }, { makeDefault: true });
-      else if (ours && existing.url !== url) {
+      if (first) saved = save(() => saveProfile(configPath, profileName, { url, apiKey: first.apiKey, dataDir: data }, { makeDefault: true }));
+      else if (ours) {
         // A new address (another --port): profiles registered against the old one follow it.
-        const config = readConfig(configPath);
-        for (const [name, p] of Object.entries(config.profiles)) if (name === profileName || (existing.url && p.url === existing.url)) p.url = url;
-        writeConfig(configPath, config);
+        saved = existing.url === url || save(() => {
+          const fresh: ConfigFile = readConfig(configPath);
+          for (const [name, p] of Object.entries(fresh.profiles)) if (name === profileName || (existing.url && p.url === existing.url)) p.url = url;
+          writeConfig(configPath, fresh);
+        });
       }
 
       let setup: Setup | undefined;
       const admin = async () => (setup ??= await adminFor(server!, first?.apiKey ?? (ours ? existing?.apiKey : undefined))).client;
       const collab = a.flag('no-demo') ? null : await loadDemo(c, await admin(), demoDir);
-      if (collab && (first || (ours && !existing?.collaboration))) saveProfile(configPath, profileName, { collaboration: collab });
+      if (collab && saved && (first || !existing?.collaboration)) save(() => saveProfile(configPath, profileName, { collaboration: collab }));
       if (!a.flag('no-runner')) runner = await localRunner(c, admin, url, data, { labels, challenges, allowUnsandboxed: a.flag('allow-unsandboxed') });
       await setup?.release();
 
-      const savedTo = first || ours ? profileName : null;
+      const savedTo = saved ? profileName : null;
       if (c.json) {
         c.out(JSON.stringify({ url, adminKey: first?.apiKey ?? null, profile: savedTo, config: configPath, collaboration: collab, runnerId: runner?.runnerId ?? null, database: db.label, dataDir: data }));
       } else {
@@ -156,7 +178,7 @@ export const upCommand: Command = {
           ]),
           '',
           ...(first
-            ? ['First organizer key (@organizer; shown this once, the server keeps only its hash):', `  ${first.apiKey}`, `It is saved as profile "${profileName}" (the default) in ${configPath}.`]
+            ? ['First organizer key (@organizer; shown this once, the server keeps only its hash):', `  ${first.apiKey}`, saved ? `It is saved as profile "${profileName}" (the default) in ${configPath}.` : 'It was NOT saved in the CLI config (see above): keep it now.']
             : [`Organizer key: the one printed at the first start${ours ? `, saved as profile "${profileName}" in ${configPath}` : ''}; \`agora admin-key --data ${rel(data)}\` issues a fresh one while Agora is stopped.`]),
           '',
           'Next, in another terminal:',
