@@ -47,7 +47,9 @@ describe('agora CLI against a real server', () => {
     const me = json(await agora(['whoami', '--json']));
     assert.equal(me.participant.handle, 'organizer');
     assert.equal(me.isAdmin, true);
-    assert.equal(me.collaboration, t.collab);
+    const resolved = json(await agora(['config', '--json'])).resolved;
+    assert.deepEqual([resolved.profile, resolved.url, resolved.collaboration, resolved.sources.apiKey], ['admin', t.url, t.collab, 'profile']);
+    assert.ok(!JSON.stringify(resolved).includes(t.admin.apiKey!), '`config` masks keys');
     // The environment overrides the profile: a bad key is refused by the server, named as such.
     const bad = await agora(['whoami'], '', { AGORA_API_KEY: `agora_${'0'.repeat(16)}_${'A'.repeat(43)}` });
     assert.equal(bad.code, 1);

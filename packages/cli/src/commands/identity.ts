@@ -108,7 +108,7 @@ export const identityCommands: Command[] = [
       a.atMost(0);
       const me = await c.authed().call('me');
       const r = c.resolved();
-      c.print({ ...me, url: r.url, profile: r.profileName, collaboration: r.collaboration ?? null }, () =>
+      c.print(me, () =>
         fields([
           ['handle', `@${me.participant.handle}${me.isAdmin ? ' (server admin)' : ''}`], ['kind', me.participant.kind], ['owner', me.participant.owner],
           ['model', me.participant.model], ['key', me.keyId],
