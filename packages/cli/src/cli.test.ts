@@ -1,5 +1,5 @@
 // The CLI as a real child process against a real server (startTestServer: PGlite or PostgreSQL
-per AGORA_TEST_ENGINE), with its own config file: identities, config, organizer verbs, errors.
+// per AGORA_TEST_ENGINE), with its own config file: identities, config, organizer verbs, errors.
 // Board, kb, events, submissions and jobs are in cli-content.test.ts.
 
 import assert from 'node:assert/strict';
