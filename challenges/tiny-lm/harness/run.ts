@@ -359,6 +359,8 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
       },
     },
   ];
+  const parameters = W.cfg.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+  const meanTps = base.metric.samples.reduce((a, x) => a + x, 0) / Math.max(1, base.metric.samples.length);
   const lat = answers.map((a) => a.answer.seconds).sort((a, b) => a - b);
   const q = (p: number): number => (lat.length === 0 ? 0 : (lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] as number));
   const result = {
@@ -388,7 +390,13 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
         latency_p50_seconds: q(0.5),
         latency_p90_seconds: q(0.9),
       },
-      model: { parameters: W.cfg.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0), layers: W.cfg.layers, d: W.cfg.d, ctx: W.cfg.ctx, vocab: V },
+      model: { parameters, layers: W.cfg.layers, d: W.cfg.d, ctx: W.cfg.ctx, vocab: V },
+      // the claims-check arithmetic: at batch 1 every token reads every weight at least once
+      roofline: {
+        weight_bytes_float32: parameters * 4,
+        implied_weight_read_gb_per_s: Number(((meanTps * parameters * 4) / 1e9).toFixed(4)),
+        note: 'tokens/s x float32 weight bytes: the weight traffic a batch-1 decoder must sustain (a lower bound; the weights fit in cache here, so this challenge is compute-bound)',
+      },
     },
   };
   return HarnessResult.parse(result);
