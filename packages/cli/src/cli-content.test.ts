@@ -3,7 +3,8 @@
 // Identities, config, organizer verbs and errors are in cli.test.ts.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '@agora/server/testing';
@@ -154,5 +155,47 @@ describe('agora board, kb, events, submit and jobs against a real server', () =>
     // Someone else's submission is not theirs to stage.
     const other = await agora(['submissions', 'stage', String(s.id)]);
     assert.equal(other.code, 1);
+  });
+
+  test('large bundles go through an uploaded archive; artifacts upload in resumable chunks and are referenced by hash', async () => {
+    const ada = ['--profile', 'ada'];
+    const dir = join(tmp.path, 'large');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'agora.json'), JSON.stringify({ command: ['node', 'main.js'] }));
+    const blob = randomBytes(900 * 1024);
+    writeFileSync(join(dir, 'blob.bin'), blob);
+    const big = json(await agora([...ada, 'submit', dir, '--title', 'large', '--json'])).submission;
+    assert.equal(big.totalBytes, blob.length + readFileSync(join(dir, 'agora.json')).length);
+    assert.equal(big.files.find((f: { path: string }) => f.path === 'blob.bin').sha256, createHash('sha256').update(blob).digest('hex'));
+
+    // 9 MiB: more than one 8 MiB chunk.
+    const weights = join(tmp.path, 'weights.bin');
+    const bytes = randomBytes(9 * 1024 * 1024);
+    writeFileSync(weights, bytes);
+    const up = await agora([...ada, 'artifacts', 'upload', weights, '--json']);
+    const art = json(up);
+    assert.equal(art.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(art.size, bytes.length);
+    assert.match(up.stderr, /in 2 chunks/);
+    assert.equal(json(await agora(['artifacts', 'show', art.sha256, '--json'])).uploadedBy, 'ada');
+
+    const small = join(tmp.path, 'small');
+    mkdirSync(small, { recursive: true });
+    writeFileSync(join(small, 'agora.json'), '{}');
+    const withArt = json(await agora([...ada, 'submit', small, '--title', 'with weights', '--artifact', `model/weights.bin=${art.sha256}`, '--parent', `#s${big.id}`, '--json'])).submission;
+    assert.deepEqual(withArt.artifacts.map((x: { path: string; sha256: string }) => [x.path, x.sha256]), [['model/weights.bin', art.sha256]]);
+    assert.deepEqual(withArt.parents, [big.id]);
+    const badRef = await agora([...ada, 'submit', small, '--title', 'x', '--artifact', 'nohash']);
+    assert.equal(badRef.code, 2);
+
+    const out = join(tmp.path, 'bundle.tar.gz');
+    ok(await agora(['submissions', 'download', String(big.id), '--out', out]));
+    assert.deepEqual([...readFileSync(out).subarray(0, 2)], [0x1f, 0x8b], 'a gzip file');
+    const again = await agora(['submissions', 'download', String(big.id), '--out', out]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^error file: .* exists already/m);
+    const got = join(tmp.path, 'weights.copy');
+    ok(await agora(['artifacts', 'download', art.sha256, '--out', got]));
+    assert.ok(readFileSync(got).equals(bytes));
   });
 });

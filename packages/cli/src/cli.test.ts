@@ -106,6 +106,13 @@ describe('agora CLI against a real server', () => {
     assert.equal(JSON.parse(readFileSync(config, 'utf8')).profiles.admin.collaboration, 'second');
     assert.deepEqual(json(await agora(['members', '--json'])).items.map((m: { handle: string }) => m.handle), ['organizer']);
     assert.ok(json(await agora(['members', '--collab', t.collab, '--json'])).items.some((m: { handle: string }) => m.handle === 'ada'));
+    const inv = json(await agora(['invite', '--role', 'observer', '--json']));
+    assert.match(ok(await agora(['--profile', 'ada', 'join', 'second', '--invite', inv.code])), /joined second as observer/);
+    const closed = json(await agora(['collab', 'update', '--observers', 'off', '--json']));
+    assert.equal(closed.anonymousObservers, false);
+    const anon = await agora(['members', '--collab', 'second'], '', { AGORA_URL: t.url, AGORA_PROFILE: 'none' });
+    assert.match(anon.stderr, /^error unauthorized: /m);
+    assert.equal((await agora(['collab', 'update', '--observers', 'maybe'])).code, 2);
     ok(await agora(['use', t.collab]));
     assert.match(ok(await agora(['role', '@ada', 'observer'])), /@ada is now observer/);
     const observer = await agora(['--profile', 'ada', 'board', 'post', '--title', 'x', 'y']);

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { AgoraApiError } from '@agora/sdk';
 import { Args, CliError, Ctx, GLOBAL_OPTIONS, processIo, UsageError, type Command, type Io } from './command.ts';
+import { artifactCommands } from './commands/artifacts.ts';
 import { boardCommands } from './commands/board.ts';
 import { eventCommands } from './commands/events.ts';
 import { identityCommands } from './commands/identity.ts';
@@ -23,6 +24,7 @@ export const commands: Command[] = [
   ...kbCommands,
   ...eventCommands,
   ...submissionCommands,
+  ...artifactCommands,
   ...jobCommands,
   ...runnerCommands,
 ];

@@ -195,6 +195,43 @@ export const identityCommands: Command[] = [
     },
   },
   {
+    name: 'join',
+    args: '<collaboration> [--invite CODE]',
+    summary: 'Join another collaboration with my existing identity (an invite code, or none where registration is open).',
+    options: { invite: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(1);
+      const slug = a.pos(0, '<collaboration>');
+      const invite = a.str('invite');
+      const res = await c.authed().call('join', { params: { collab: slug }, body: invite ? { invite } : {} });
+      c.print(res, () => `joined ${res.collaboration} as ${res.role}; \`agora use ${res.collaboration}\` makes it the default`);
+    },
+  },
+  {
+    name: 'collab update',
+    args: '[--open-registration on|off] [--observers on|off]',
+    summary: 'Organizers: open or close registration without an invite, and reading by anonymous observers.',
+    options: { 'open-registration': { type: 'string' }, observers: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(0);
+      const onOff = (name: string): boolean | undefined => {
+        const v = a.str(name);
+        if (v === undefined) return undefined;
+        if (['on', 'true', 'yes'].includes(v)) return true;
+        if (['off', 'false', 'no'].includes(v)) return false;
+        throw new UsageError(`--${name} is on or off`);
+      };
+      const open = onOff('open-registration');
+      const observers = onOff('observers');
+      if (open === undefined && observers === undefined) throw new UsageError('nothing to change: --open-registration on|off, --observers on|off');
+      const res = await c.authed().call('updateCollaboration', {
+        params: { collab: c.collab() },
+        body: { ...(open !== undefined ? { openRegistration: open } : {}), ...(observers !== undefined ? { anonymousObservers: observers } : {}) },
+      });
+      c.print(res, () => fields([['collaboration', res.slug], ['open registration', res.openRegistration], ['anonymous observers', res.anonymousObservers]]));
+    },
+  },
+  {
     name: 'members',
     summary: 'Members of the collaboration and their roles.',
     async run(c, a) {

@@ -1,11 +1,13 @@
 // `agora submit DIR` and `agora submissions list|show|diff|stage|file`.
 
 import { spawnSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { bundlePathProblem, type Infer, type Routes } from '@agora/core';
 import { readResponse } from '@agora/sdk';
-import { CliError, UsageError, type Command, type Ctx } from '../command.ts';
+import { CliError, UsageError, type Command } from '../command.ts';
+import { download, uploadArtifact } from './artifacts.ts';
 import { fields, indent, nextPage, plural, safe, table, when } from '../output.ts';
 
 /** Folders that are never part of a bundle. */
@@ -67,26 +69,35 @@ function createdText(res: SubmissionCreated): string {
   ].join('\n');
 }
 
-async function uploadTar(c: Ctx, dir: string, meta: { title: string; description: string; parents: string[]; levers: string[]; credits: string[]; staged: boolean }) {
-  const tar = spawnSync('tar', ['-czf', '-', '--exclude=.git', '--exclude=node_modules', '--exclude=__pycache__', '-C', dir, '.'], { maxBuffer: 2 * 1024 ** 3 });
+/** Packs a folder with the system tar (same exclusions as the walk) into a temporary tar.gz. */
+function packTar(dir: string, into: string): string {
+  const file = join(into, 'bundle.tar.gz');
+  const tar = spawnSync('tar', ['-czf', file, ...[...SKIP].map((s) => `--exclude=${s}`), '-C', dir, '.']);
   if (tar.error || tar.status !== 0)
     throw new CliError('bad_bundle', `the bundle is over the inline limit and \`tar\` could not pack it (${tar.error?.message ?? tar.stderr.toString().slice(0, 200)})`);
-  const client = c.authed();
-  const url = client.path('uploadSubmission', { collab: c.collab() }, {
-    title: meta.title, description: meta.description, parents: meta.parents.join(','), levers: meta.levers.join(','), credits: meta.credits.join(','), staged: String(meta.staged),
+  return file;
+}
+
+/** --artifact PATH=SHA256: a large file already uploaded (`agora artifacts upload`), placed at PATH in the bundle. */
+function artifactRefs(values: string[]): Array<{ path: string; sha256: string }> {
+  return values.map((v) => {
+    const m = /^(.+)=([0-9a-f]{64})$/.exec(v);
+    if (!m) throw new UsageError(`--artifact ${JSON.stringify(v.slice(0, 80))}: PATH=SHA256 (the sha256 \`agora artifacts upload\` printed)`);
+    const problem = bundlePathProblem(m[1]!);
+    if (problem) throw new UsageError(`--artifact: ${problem}`);
+    return { path: m[1]!, sha256: m[2]! };
   });
-  const res = await client.raw(url.slice(client.url.length), { method: 'POST', headers: { 'content-type': 'application/gzip' }, body: tar.stdout });
-  return (await readResponse(res)) as SubmissionCreated;
 }
 
 export const submissionCommands: Command[] = [
   {
     name: 'submit',
-    args: '<dir> --title T [--description D] [--parent N]... [--lever X]... [--credit HANDLE]... [--stage]',
+    args: '<dir> --title T [--description D] [--parent N]... [--lever X]... [--credit HANDLE]... [--artifact PATH=SHA256]... [--stage]',
     summary: 'Submit a folder as a bundle; declare what it builds on (--parent) and whom it owes (--credit).',
     options: {
       title: { type: 'string' }, description: { type: 'string' }, parent: { type: 'string', multiple: true },
       lever: { type: 'string', multiple: true }, credit: { type: 'string', multiple: true }, stage: { type: 'boolean' },
+      artifact: { type: 'string', multiple: true },
     },
     async run(c, a) {
       a.atMost(1);
@@ -97,15 +108,26 @@ export const submissionCommands: Command[] = [
       for (const p of parents) if (!/^\d{1,10}$/.test(p)) throw new UsageError(`--parent ${JSON.stringify(p)}: a submission id such as 12 or #s12`);
       const levers = a.list('lever');
       const credits = a.list('credit').map((h) => h.replace(/^@/, ''));
+      const artifacts = artifactRefs(Array.isArray(a.values.artifact) ? a.values.artifact : []);
       const files = collectFiles(dir);
       const total = files.reduce((n, f) => n + f.size, 0);
-      const res =
-        total * 1.4 > INLINE_BUDGET
-          ? await uploadTar(c, dir, { title, description, parents, levers, credits, staged: a.flag('stage') })
-          : await c.authed().call('createSubmission', {
-            params: { collab: c.collab() },
-            body: { title, description, parents: parents.map(Number), levers, credits: credits.map((handle) => ({ handle })), staged: a.flag('stage'), files: files.map(inlineFile) },
-          });
+      const client = c.authed();
+      const collab = c.collab();
+      const meta = { title, description, parents: parents.map(Number), levers, credits: credits.map((handle) => ({ handle })), artifacts, staged: a.flag('stage') };
+      let res: SubmissionCreated;
+      if (total * 1.4 <= INLINE_BUDGET) {
+        res = await client.call('createSubmission', { params: { collab }, body: { ...meta, files: files.map(inlineFile) } });
+      } else {
+        // Too big for one JSON body: pack it, upload the archive as an artifact (resumable), submit it by hash.
+        const tmp = mkdtempSync(join(tmpdir(), 'agora-submit-'));
+        try {
+          const archive = packTar(dir, tmp);
+          const up = await uploadArtifact(client, collab, archive, { mediaType: 'application/gzip', note: (s) => c.note(s) });
+          res = await client.call('createSubmission', { params: { collab }, body: { ...meta, bundle: up.sha256 } });
+        } finally {
+          rmSync(tmp, { recursive: true, force: true });
+        }
+      }
       c.print(res, () => createdText(res));
     },
   },
@@ -195,6 +217,19 @@ export const submissionCommands: Command[] = [
       const id = a.id(0, '<id>');
       const res = await c.authed().call('setSubmissionStaged', { params: { collab: c.collab(), id }, body: { staged: !a.flag('off') } });
       c.print(res, () => (res.staged ? `${res.ref} is staged: anyone with quota can run it with \`agora jobs run ${res.id}\`` : `${res.ref} is no longer staged`));
+    },
+  },
+  {
+    name: 'submissions download',
+    args: '<id> [--out FILE]',
+    summary: 'Download a submission\'s canonical bundle (tar.gz; large artifacts are fetched by hash).',
+    options: { out: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(1);
+      const id = a.id(0, '<id>');
+      const out = a.str('out') ?? `s${id}.tar.gz`;
+      const n = await download(c, 'downloadBundle', { collab: c.collab(), id }, out);
+      c.print({ id, out, bytes: n }, () => `wrote ${n} bytes to ${out} (unpack: mkdir s${id} && tar -xzf ${out} -C s${id})`);
     },
   },
   {

@@ -1,0 +1,148 @@
+// `agora artifacts upload|show|download`: large blobs (checkpoints, bundles). Uploads over one chunk
+// are resumable: each chunk is sent at the offset the server has, so a dropped connection resumes
+// where it stopped (`--resume UPLOAD_ID` picks up an upload from an earlier run).
+
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AgoraApiError, readResponse, type AgoraClient } from '@agora/sdk';
+import { CliError, UsageError, type Command, type Ctx } from '../command.ts';
+import { fields, when } from '../output.ts';
+
+const CHUNK = 8 * 1024 * 1024;
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+interface Uploaded { sha256: string; size: number; mediaType: string; uploadedBy: string | null; createdAt: string }
+
+/** Uploads a file as an artifact of the collaboration: one request when small, resumable chunks when large. */
+export async function uploadArtifact(
+  client: AgoraClient,
+  collab: string,
+  file: string,
+  opts: { mediaType?: string; resume?: string; note?: (s: string) => void } = {},
+): Promise<Uploaded> {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    throw new CliError('file', `${file}: no such file`);
+  }
+  const mediaType = opts.mediaType ?? 'application/octet-stream';
+  const rel = (p: string) => p.slice(client.url.length);
+  if (size <= CHUNK && !opts.resume) {
+    const url = client.path('uploadArtifact', { collab }, { mediaType });
+    const res = await client.raw(rel(url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: await readChunk(file, 0, size) });
+    return (await readResponse(res)) as Uploaded;
+  }
+  const sha256 = await sha256File(file);
+  const upload = opts.resume
+    ? await client.call('getArtifactUpload', { params: { collab, uploadId: opts.resume } })
+    : await client.call('createArtifactUpload', { params: { collab }, body: { mediaType, size } });
+  opts.note?.(`upload ${upload.uploadId}: ${size} bytes in ${Math.ceil(size / CHUNK)} chunks (resume with --resume ${upload.uploadId})`);
+  let offset = upload.received;
+  let failures = 0;
+  while (offset < size) {
+    const len = Math.min(CHUNK, size - offset);
+    try {
+      const url = client.path('putArtifactUploadChunk', { collab, uploadId: upload.uploadId }, { offset });
+      const res = await client.raw(rel(url), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: await readChunk(file, offset, len) });
+      offset = ((await readResponse(res)) as { received: number }).received;
+      failures = 0;
+    } catch (e) {
+      // A refused chunk (4xx other than an offset mismatch) is final; network trouble and 5xx are retried from what arrived.
+      if (e instanceof AgoraApiError && e.status < 500 && e.code !== 'conflict') throw e;
+      if (++failures > 5) throw e;
+      opts.note?.(`chunk at ${offset} failed (${(e as Error).message}); resuming`);
+      await new Promise((r) => setTimeout(r, 500 * failures));
+      offset = (await client.call('getArtifactUpload', { params: { collab, uploadId: upload.uploadId } })).received;
+    }
+  }
+  return client.call('completeArtifactUpload', { params: { collab, uploadId: upload.uploadId }, body: { sha256 } });
+}
+
+async function readChunk(file: string, offset: number, len: number): Promise<Buffer> {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(len);
+    let got = 0;
+    while (got < len) {
+      const n = readSync(fd, buf, got, len - got, offset + got);
+      if (n === 0) throw new CliError('file', `${file} changed while it was being uploaded`);
+      got += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Streams a raw response body to a new file (an existing one is never overwritten). */
+export async function saveResponse(res: Response, out: string): Promise<number> {
+  if (!res.ok) await readResponse(res);
+  if (!res.body) throw new CliError('http_error', 'empty response');
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(out, { flags: 'wx' }));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError('file', `${out} exists already; pick another --out`);
+    throw e;
+  }
+  return statSync(out).size;
+}
+
+function sha(a: string | undefined): string {
+  if (!a || !/^[0-9a-f]{64}$/.test(a)) throw new UsageError('missing <sha256> (64 lowercase hex digits)');
+  return a;
+}
+
+export async function download(c: Ctx, route: 'downloadArtifact' | 'downloadBundle', params: Record<string, unknown>, out: string): Promise<number> {
+  const client = c.client();
+  const url = client.path(route, params);
+  return saveResponse(await client.raw(url.slice(client.url.length)), out);
+}
+
+
+export const artifactCommands: Command[] = [
+  {
+    name: 'artifacts upload',
+    args: '<file> [--media-type T] [--resume UPLOAD_ID]',
+    summary: 'Upload a large file (a checkpoint) to the collaboration; prints its sha256 for `submit --artifact PATH=SHA256`.',
+    options: { 'media-type': { type: 'string' }, resume: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(1);
+      const file = a.pos(0, '<file>');
+      const mediaType = a.str('media-type');
+      const resume = a.str('resume');
+      const res = await uploadArtifact(c.authed(), c.collab(), file, { ...(mediaType ? { mediaType } : {}), ...(resume ? { resume } : {}), note: (s) => c.note(s) });
+      c.print(res, () => `${fields([['sha256', res.sha256], ['bytes', res.size], ['media type', res.mediaType], ['uploaded', when(res.createdAt)]])}\nuse it: agora submit DIR --title T --artifact path/in/bundle=${res.sha256}`);
+    },
+  },
+  {
+    name: 'artifacts show',
+    args: '<sha256>',
+    summary: 'An artifact of the collaboration: size, media type, uploader.',
+    async run(c, a) {
+      a.atMost(1);
+      const res = await c.client().call('getArtifact', { params: { collab: c.collab(), sha256: sha(a.positionals[0]) } });
+      c.print(res, () => fields([['sha256', res.sha256], ['bytes', res.size], ['media type', res.mediaType], ['uploaded by', res.uploadedBy ? `@${res.uploadedBy}` : null], ['uploaded', when(res.createdAt)]]));
+    },
+  },
+  {
+    name: 'artifacts download',
+    args: '<sha256> --out FILE',
+    summary: 'Download an artifact to a file (never overwritten).',
+    options: { out: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(1);
+      const hash = sha(a.positionals[0]);
+      const out = a.need('out');
+      const n = await download(c, 'downloadArtifact', { collab: c.collab(), sha256: hash }, out);
+      c.print({ sha256: hash, out, bytes: n }, () => `wrote ${n} bytes to ${out}`);
+    },
+  },
+];
