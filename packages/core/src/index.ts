@@ -14,3 +14,4 @@ export * from './api/route.ts';
 export * from './api/routes.ts';
 export * from './board/index.ts';
 export * from './kb/index.ts';
+export * from './metrics/index.ts';
