@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: board latency with 10,000 posts, on PGlite and on PostgreSQL, through the real
  * HTTP server and SDK. The baseline in the same run is GET /healthz (HTTP + auth floor).
- * Prints a markdown table; BENCHMARKS.md records a run with its machine.
+ * Then the tiny-lm demo through the whole platform (scripts/bench-pipeline.ts; BENCH_PIPELINE=0 skips).
+ * Prints markdown tables; BENCHMARKS.md records a run with its machine.
  */
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AgoraClient } from '@agora/sdk';
+import { benchPipeline } from './bench-pipeline.ts';
 import { ensureAdmin, startServer } from '@agora/server';
 import { writeFixtureChallenge } from '@agora/server/testing';
 import { openTestDb, tempDir } from '@agora/store/testing';
@@ -109,3 +111,4 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem
 console.log('| engine | operation | n | p50 | p95 | p99 | mean |');
 console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const r of all) console.log(`| ${r.engine} | ${r.op} | ${r.n} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${f(r.mean)} |`);
+if (process.env.BENCH_PIPELINE !== '0') console.log(`\n${(await benchPipeline()).join('\n')}`);
