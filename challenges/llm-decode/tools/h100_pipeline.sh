@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 W=/tmp/agora; mkdir -p $W/res
 export PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
 P=python3
-SM="--prompts 8 --heldout 4 --max-tokens 128"
+SM="--prompts 6 --heldout 3 --max-tokens 96"
 stage() { echo "=== $(date -u +%T) stage $1 start" | tee -a $W/progress; }
 done_() { echo "=== $(date -u +%T) stage $1 rc=$2" | tee -a $W/progress; }
 H() { # name sub split extra...
@@ -50,12 +50,15 @@ print(json.dumps(system.weight_bytes('$W/model')))" | tee $W/res/weight_bytes.js
   data)
     for sp in public private; do $P tools/make_data.py --model $W/model --split $sp --data $W/data --prompts 128 --heldout 8 --heldout-continuation 64; done ;;
   baseline) H baseline submissions/baseline public $SM --repeats 2 --warmup 2 --write-reference ;;
-  opt) for j in 1 2 3 4 5; do H opt-$j submissions/optimized-compile public $SM --repeats 3 --warmup 2; done ;;
+  opt) for j in 2 3 4 5; do H opt-$j submissions/optimized-compile public $SM --repeats 3 --warmup 2; done ;;
   opt1) H opt-1 submissions/optimized-compile public $SM --repeats 3 --warmup 2 ;;
   skip) H skip submissions/broken-skip-layers public $SM --repeats 2 --warmup 2 ;;
   vocab)
     rm -rf $W/bvp; cp -r submissions/broken-vocab-prune $W/bvp && $P tools/make_keep_vocab.py --data $W/data --out $W/bvp/keep_vocab.json && \
     H vocab-public $W/bvp public $SM --repeats 2 --warmup 2 && H vocab-private $W/bvp private $SM --repeats 2 --warmup 2 ;;
+  usedata) rm -rf $W/data && mkdir -p $W/data && cp -r data/public $W/data/ ;;
+  defbase) H def-baseline submissions/baseline public --write-reference ;;
+  defopt) H def-opt submissions/optimized-compile public ;;
   basepriv) H baseline-private submissions/baseline private $SM --repeats 2 --warmup 2 ;;
   esac
   done_ $s $?

@@ -63,9 +63,21 @@ def write_transformers(out, size, seed, spread, tied, dtype):
         s = s / s.pow(2).mean().sqrt()
         with torch.no_grad():
             model.lm_head.weight.mul_(s.to(model.lm_head.weight.dtype)[:, None])
+    # Attention temperature: Gemma 4 uses q/k RMS norms and no 1/sqrt(d) scaling; with the norm weights at their
+    # initial 1 the attention logits of random weights have a standard deviation of sqrt(head_dim) (16-23), the
+    # softmax is nearly hard and bf16 rounding flips which key is attended (chaotic decodes). Set the q and k norm
+    # weights to head_dim^-1/4 so that q.k has unit variance, as in a standard transformer.
+    with torch.no_grad():
+        for L in model.model.layers:
+            a = L.self_attn
+            for nm in ("q_norm", "k_norm"):
+                mod = getattr(a, nm, None)
+                if mod is not None and getattr(mod, "weight", None) is not None:
+                    mod.weight.fill_(a.head_dim ** -0.25)
     n = sum(p.numel() for p in model.parameters())
     print(f"built {n / 1e9:.3f}B parameters in {time.time() - t0:.1f}s on {dev}", file=sys.stderr)
     model.config.agora_random_model = {"seed": seed, "lm_head_row_spread": spread, "tied": tied,
+                                       "qk_norm_weight": "head_dim^-0.25",
                                        "generator": "challenges/llm-decode/tools/make_checkpoint.py",
                                        "transformers": transformers.__version__, "torch": torch.__version__}
     t0 = time.time()

@@ -92,6 +92,7 @@ class Gemma4Static:
                 self.v[i] = torch.zeros(1, nkv, max_len, a.head_dim, dtype=dtype, device=device)
         self.kpos = torch.arange(max_len, device=device)
         self.skip = set()
+        self.attn_impl = "sdpa"
 
     def _attn(self, i, a, h, cos, sin, pos, mask):
         B, T, _ = h.shape
@@ -109,8 +110,16 @@ class Gemma4Static:
             self.k[i].index_copy_(2, pos, k)
             self.v[i].index_copy_(2, pos, v)
             K, V = self.k[i], self.v[i]
-        o = torch.nn.functional.scaled_dot_product_attention(q, K, V, attn_mask=mask, scale=a.scaling,
-                                                             enable_gqa=True)
+        if self.attn_impl == "sdpa":
+            o = torch.nn.functional.scaled_dot_product_attention(q, K, V, attn_mask=mask, scale=a.scaling,
+                                                                 enable_gqa=True)
+        else:  # explicit grouped attention with a float32 softmax
+            nkv = K.shape[1]
+            qg = q.reshape(B, nkv, -1, hd)  # [B, kv, group*T, hd] (heads of one group are contiguous)
+            sc = torch.matmul(qg, K.transpose(-1, -2)).float() * a.scaling
+            m_ = mask.expand(B, q.shape[1], T, -1).reshape(B, nkv, -1, mask.shape[-1])
+            sc = sc.masked_fill(~m_, float("-inf")).softmax(-1).to(V.dtype)
+            o = torch.matmul(sc, V).reshape(B, -1, T, hd)
         return a.o_proj(o.transpose(1, 2).reshape(B, T, -1))
 
     def forward(self, ids, pos):
@@ -165,6 +174,7 @@ class HFEngine:
         self.engine = args.engine
         if self.engine == "static":
             self.fast = Gemma4Static(self.model, self.max_len, self.device, dtype)
+            self.fast.attn_impl = args.attn
         else:
             from transformers import StaticCache
 
@@ -185,17 +195,38 @@ class HFEngine:
         self.tok = torch.zeros((1, 1), dtype=torch.long, device=self.device)
         self.pos = torch.zeros((1,), dtype=torch.long, device=self.device)
         self.step_fn = self._step_eager
+        self.graph = None
+        if args.cuda_graph and not args.compile:
+            self._capture()
         if args.compile:
             if self.engine == "static":
                 for b in list(self.fast.k.values()) + list(self.fast.v.values()) + [self.fast.kpos]:
                     torch._dynamo.mark_static_address(b)
-            self.step_fn = torch.compile(self._step_eager, mode=args.compile_mode, fullgraph=args.fullgraph)
+            self.step_fn = torch.compile(self._step_eager, mode=None if args.compile_mode == "default" else
+                                         args.compile_mode, fullgraph=args.fullgraph)
             t0 = time.time()
             lp, tok = self.prefill([2] + list(range(3, 40)))
             for _ in range(4):
                 tok = self.step(tok)
             log(f"decode step compiled with {args.compile_mode}{' fullgraph' if args.fullgraph else ''} "
                 f"and warmed up in {time.time() - t0:.1f}s")
+
+    @torch.inference_mode()
+    def _capture(self):
+        """Record one eager decode step as a CUDA graph (fixed shapes, no host syncs), replayed per token."""
+        t0 = time.time()
+        self.prefill([2] + list(range(3, 40)))
+        st = torch.cuda.Stream()
+        st.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(st):
+            for _ in range(3):
+                self._step_eager(self.tok, self.pos)
+        torch.cuda.current_stream().wait_stream(st)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.graph_out = self._step_eager(self.tok, self.pos)
+        torch.cuda.synchronize()
+        log(f"decode step captured as a CUDA graph in {time.time() - t0:.1f}s")
 
     def _head(self, h):
         logits = torch.nn.functional.linear(h, self.lm_w)
@@ -237,7 +268,11 @@ class HFEngine:
             raise ValueError(f"sequence exceeds --max-len {self.max_len}")
         self.tok.fill_(tok)
         self.pos.fill_(self.n)
-        nxt = self.step_fn(self.tok, self.pos)
+        if self.graph is not None:
+            self.graph.replay()
+            nxt = self.graph_out
+        else:
+            nxt = self.step_fn(self.tok, self.pos)
         self.n += 1
         return self._pick(nxt.item())
 
@@ -384,6 +419,8 @@ def main(argv=None, **defaults):
     ap.add_argument("--max-len", type=int, default=2048)
     ap.add_argument("--engine", choices=["hf", "static"], default="hf",
                     help="hf: transformers forward with its StaticCache; static: Gemma4Static (own static KV cache)")
+    ap.add_argument("--attn", choices=["sdpa", "manual"], default="sdpa")
+    ap.add_argument("--cuda-graph", action="store_true", help="capture the eager decode step as a CUDA graph")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--compile-mode", default="reduce-overhead")
     ap.add_argument("--fullgraph", action="store_true")
