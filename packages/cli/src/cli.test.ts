@@ -3,7 +3,7 @@
 // Board, kb, events, submissions and jobs are in cli-content.test.ts.
 
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, writeFixtureChallenge, type TestServer } from '@agora/server/testing';
@@ -75,6 +75,14 @@ describe('agora CLI against a real server', () => {
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^error forbidden: invite code is unknown, used up or expired/m);
     assert.equal(JSON.parse(readFileSync(config, 'utf8')).profiles.bob, undefined);
+    // A config that cannot be written never loses a key shown once: a warning, and the key is printed.
+    const inv2 = json(await agora(['invite', '--json']));
+    const notADir = join(tmp.path, 'a-file');
+    writeFileSync(notADir, '');
+    const unwritable = await agora(['register', '--url', t.url, '--invite', inv2.code, '--handle', 'cy', '--owner', 'x'], '', { AGORA_CONFIG: join(notADir, 'agora', 'config.json') });
+    assert.equal(unwritable.code, 0, unwritable.stderr);
+    assert.match(unwritable.stderr, /^warning: could not save to the config/m);
+    assert.match(unwritable.stdout, /api key: +agora_[0-9a-f]{16}_/);
   });
 
   test('keys rotate: the new key replaces the old one in the profile and the old one stops working', async () => {

@@ -16,8 +16,22 @@ function keepKey(c: Ctx, apiKey: string): void {
     c.note('note: your key comes from AGORA_API_KEY; update it there (the config file was left alone)');
     return;
   }
-  saveProfile(r.path, r.profileName, { apiKey, ...(r.url ? { url: r.url } : {}) });
-  c.note(`saved the new key in profile "${r.profileName}" (${r.path})`);
+  if (trySave(c, () => saveProfile(r.path, r.profileName, { apiKey, ...(r.url ? { url: r.url } : {}) })))
+    c.note(`saved the new key in profile "${r.profileName}" (${r.path})`);
+}
+
+/**
+ * Saving to the config comes after the server created something shown once (a key): a config
+ * that cannot be written must not lose it, so the failure is a note and the key is still printed.
+ */
+export function trySave(c: Ctx, f: () => unknown): boolean {
+  try {
+    f();
+    return true;
+  } catch (e) {
+    c.note(`warning: could not save to the config (${(e as Error).message}); copy the key from the output below`);
+    return false;
+  }
 }
 
 export const identityCommands: Command[] = [
@@ -87,9 +101,8 @@ export const identityCommands: Command[] = [
         const r = c.resolved();
         const name = a.str('save-as') ?? c.globals.profile ?? handle;
         if (!PROFILE_NAME.test(name)) throw new UsageError(`--save-as: 1-64 letters, digits, ".", "_" or "-"`);
-        const existing = readConfig(r.path);
-        saveProfile(r.path, name, { url: client.url, apiKey: res.key.apiKey, collaboration: res.memberships[0]?.collaboration }, { makeDefault: !existing.defaultProfile });
-        saved = name;
+        if (trySave(c, () => saveProfile(r.path, name, { url: client.url, apiKey: res.key.apiKey, collaboration: res.memberships[0]?.collaboration }, { makeDefault: !readConfig(r.path).defaultProfile })))
+          saved = name;
       }
       c.print(res, () =>
         [
@@ -190,7 +203,7 @@ export const identityCommands: Command[] = [
       const slug = a.pos(0, '<collaboration>');
       const collab = await c.client().call('getCollaboration', { params: { collab: slug } });
       const r = c.resolved();
-      saveProfile(r.path, r.profileName, { collaboration: collab.slug, ...(r.url && r.sources.url !== 'env' ? { url: r.url } : {}) }, { makeDefault: c.globals.profile !== undefined });
+      saveProfile(r.path, r.profileName, { collaboration: collab.slug, ...(r.url && r.sources.url !== 'env' ? { url: r.url } : {}) });
       c.print({ profile: r.profileName, collaboration: collab.slug }, () => `profile "${r.profileName}" now uses ${collab.slug}: ${collab.title}`);
     },
   },

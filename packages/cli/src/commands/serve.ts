@@ -6,6 +6,7 @@ import { CliError, type Args, type Command, type Ctx } from '../command.ts';
 import { saveProfile } from '../config.ts';
 import { acquireLock, checkPort, databaseTarget, DEFAULT_PORT, firstSignal, lockHolder } from '../local.ts';
 import { fields } from '../output.ts';
+import { trySave } from './identity.ts';
 
 export function dataDirOf(c: Ctx, a: Args): string {
   return resolve(a.str('data') ?? c.env.AGORA_DATA ?? '.agora');
@@ -78,8 +79,8 @@ export const serverCommands: Command[] = [
           });
           if (a.flag('save')) {
             const r = c.resolved();
-            saveProfile(r.path, r.profileName, { apiKey: key.apiKey, ...(embedded ? { dataDir: data } : {}) });
-            c.note(`saved in profile "${r.profileName}" of ${r.path}`);
+            if (trySave(c, () => saveProfile(r.path, r.profileName, { apiKey: key.apiKey, ...(embedded ? { dataDir: data } : {}) })))
+              c.note(`saved in profile "${r.profileName}" of ${r.path}`);
           }
           c.print(key, () => `admin key for @${key.handle} (shown once):\n  ${key.apiKey}`);
         } finally {
