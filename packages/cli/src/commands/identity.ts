@@ -330,6 +330,7 @@ export const identityCommands: Command[] = [
       a.atMost(0);
       const url = c.globals.url ?? c.env.AGORA_URL;
       if (!url) throw new UsageError('missing --url');
+      if (!c.env.AGORA_API_KEY && process.stdin.isTTY) c.note('paste the API key, then press Enter and Ctrl-D:');
       const key = (c.env.AGORA_API_KEY ?? (await c.io.readStdin())).trim();
       if (!key) throw new UsageError('no key: pipe it on stdin (keys on the command line end up in shell history)');
       const me = await new AgoraClient({ url, apiKey: key }).call('me');
