@@ -29,6 +29,7 @@ export const serverCommands: Command[] = [
       const host = a.str('host') ?? '127.0.0.1';
       const port = a.int('port', { min: 0, max: 65535 }) ?? DEFAULT_PORT;
       const release = acquireLock(data);
+      const stopSignal = firstSignal((s) => c.note(s));
       try {
         await checkPort(host, port);
         const { startServer, ensureAdmin } = await import('@agora/server');
@@ -41,7 +42,7 @@ export const serverCommands: Command[] = [
           if (admin) c.out(`\nFirst organizer key (@${admin.handle}, shown once; save it):\n  ${admin.apiKey}\n\n  agora login --url ${url} < key-file   (or AGORA_URL=${url} AGORA_API_KEY=... agora whoami)`);
           c.out('Ctrl-C stops.');
         }
-        await firstSignal((s) => c.note(s));
+        await stopSignal;
         await server.close();
         c.note('stopped');
       } finally {

@@ -112,6 +112,8 @@ export const upCommand: Command = {
     const configPath = configFile(c.env);
 
     const release = acquireLock(data);
+    // Listening from the start: a Ctrl-C during start-up lets it finish, then shuts down cleanly.
+    const stopSignal = firstSignal((s) => c.note(s));
     let server: RunningServer | undefined;
     let runner: RunningRunner | undefined;
     try {
@@ -157,10 +159,15 @@ export const upCommand: Command = {
 
       let setup: Setup | undefined;
       const admin = async () => (setup ??= await adminFor(server!, first?.apiKey ?? (ours ? existing?.apiKey : undefined))).client;
-      const collab = a.flag('no-demo') ? null : await loadDemo(c, await admin(), demoDir);
-      if (collab && saved && (first || !existing?.collaboration)) save(() => saveProfile(configPath, profileName, { collaboration: collab }));
-      if (!a.flag('no-runner')) runner = await localRunner(c, admin, url, data, { labels, challenges, allowUnsandboxed: a.flag('allow-unsandboxed') });
-      await setup?.release();
+      let collab: string | null = null;
+      try {
+        collab = a.flag('no-demo') ? null : await loadDemo(c, await admin(), demoDir);
+        const slug = collab;
+        if (slug && saved && (first || !existing?.collaboration)) save(() => saveProfile(configPath, profileName, { collaboration: slug }));
+        if (!a.flag('no-runner')) runner = await localRunner(c, admin, url, data, { labels, challenges, allowUnsandboxed: a.flag('allow-unsandboxed') });
+      } finally {
+        await setup?.release(); // a setup-only key never outlives the setup, even a failed one
+      }
 
       const savedTo = saved ? profileName : null;
       if (c.json) {
@@ -190,7 +197,7 @@ export const upCommand: Command = {
           'Ctrl-C stops.',
         ].join('\n'));
       }
-      await firstSignal((s) => c.note(s));
+      await stopSignal;
     } finally {
       await runner?.stop().catch((e: Error) => c.note(`runner: stop failed: ${e.message}`));
       await server?.close().catch((e: Error) => c.note(`server: close failed: ${e.message}`));
