@@ -34,7 +34,7 @@ PY
   small)
     $P tools/make_checkpoint.py --size small --out $W/small && \
     $P tools/make_data.py --model $W/small --split public --data $W/sdata --prompts 4 --heldout 2 --min-len 8 --max-len 48 --heldout-continuation 16 && \
-    for sub in baseline optimized-compile broken-skip-layers; do
+    for sub in baseline optimized-cuda-graph broken-skip-layers; do
       $P -m harness --submission submissions/$sub --split public --out $W/res/small-$sub.json --model $W/small --data $W/sdata \
         --prompts 4 --heldout 2 --max-tokens 32 --repeats 2 --warmup 1 --log-dir $W/logs/small-$sub $([ $sub = baseline ] && echo --write-reference) 2>&1 | tail -2
       cp $W/logs/small-$sub/submission.log $W/res/small-$sub.sublog
@@ -50,15 +50,15 @@ print(json.dumps(system.weight_bytes('$W/model')))" | tee $W/res/weight_bytes.js
   data)
     for sp in public private; do $P tools/make_data.py --model $W/model --split $sp --data $W/data --prompts 128 --heldout 8 --heldout-continuation 64; done ;;
   baseline) H baseline submissions/baseline public $SM --repeats 2 --warmup 2 --write-reference ;;
-  opt) for j in 2 3 4 5; do H opt-$j submissions/optimized-compile public $SM --repeats 3 --warmup 2; done ;;
-  opt1) H opt-1 submissions/optimized-compile public $SM --repeats 3 --warmup 2 ;;
+  opt) for j in 2 3 4 5; do H opt-$j submissions/optimized-cuda-graph public $SM --repeats 3 --warmup 2; done ;;
+  opt1) H opt-1 submissions/optimized-cuda-graph public $SM --repeats 3 --warmup 2 ;;
   skip) H skip submissions/broken-skip-layers public $SM --repeats 2 --warmup 2 ;;
   vocab)
     rm -rf $W/bvp; cp -r submissions/broken-vocab-prune $W/bvp && $P tools/make_keep_vocab.py --data $W/data --out $W/bvp/keep_vocab.json && \
     H vocab-public $W/bvp public $SM --repeats 2 --warmup 2 && H vocab-private $W/bvp private $SM --repeats 2 --warmup 2 ;;
   usedata) rm -rf $W/data && mkdir -p $W/data && cp -r data/public $W/data/ ;;
   defbase) H def-baseline submissions/baseline public --write-reference ;;
-  defopt) H def-opt submissions/optimized-compile public ;;
+  defopt) H def-opt submissions/optimized-cuda-graph public ;;
   basepriv) H baseline-private submissions/baseline private $SM --repeats 2 --warmup 2 ;;
   esac
   done_ $s $?
