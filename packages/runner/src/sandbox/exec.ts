@@ -2,7 +2,7 @@
 //
 //   node packages/runner/src/sandbox/exec.ts --bundle DIR --scratch DIR \
 //     --wall S --cpu S --mem MB --procs N [--dev PATH]... [--ro PATH]... \
-//     [--env K=V]... [--report FILE] [--allow-unsandboxed] -- cmd args...
+//     [--env K=V]... [--forward-port PORT]... [--report FILE] [--allow-unsandboxed] -- cmd args...
 //
 // Forwards stdin/stdout/stderr, exits with the command's exit code (128+N if
 // it died of signal N, 137 when a limit killed it), prints the kill reason on
@@ -39,6 +39,7 @@ export function sandboxExecPrefix(spec: ExecPrefixOptions): string[] {
   for (const d of spec.devices ?? []) out.push('--dev', d);
   for (const p of spec.readOnlyBinds ?? []) out.push('--ro', path.resolve(p));
   for (const [k, v] of Object.entries(spec.env ?? {})) out.push('--env', `${k}=${v}`);
+  for (const p of spec.forwardPorts ?? []) out.push('--forward-port', String(p));
   if (spec.report) out.push('--report', path.resolve(spec.report));
   if (spec.allowUnsandboxed) out.push('--allow-unsandboxed');
   out.push('--');
@@ -53,7 +54,7 @@ interface ParsedArgs {
 
 const USAGE =
   'usage: exec.ts --bundle DIR --scratch DIR --wall S --cpu S --mem MB --procs N ' +
-  '[--dev PATH]... [--ro PATH]... [--env K=V]... [--report FILE] [--allow-unsandboxed] -- cmd args...';
+  '[--dev PATH]... [--ro PATH]... [--env K=V]... [--forward-port PORT]... [--report FILE] [--allow-unsandboxed] -- cmd args...';
 
 export function parseExecArgs(argv: string[]): ParsedArgs {
   const sep = argv.indexOf('--');
@@ -64,6 +65,7 @@ export function parseExecArgs(argv: string[]): ParsedArgs {
   const devices: string[] = [];
   const readOnlyBinds: string[] = [];
   const env: Record<string, string> = {};
+  const forwardPorts: number[] = [];
   let allowUnsandboxed = false;
   for (let i = 0; i < flags.length; i++) {
     const f = flags[i]!;
@@ -81,6 +83,12 @@ export function parseExecArgs(argv: string[]): ParsedArgs {
       case '--ro':
         readOnlyBinds.push(v);
         break;
+      case '--forward-port': {
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || !(n >= 1 && n <= 65535)) throw new Error(`--forward-port wants a port number, got ${v}`);
+        forwardPorts.push(n);
+        break;
+      }
       case '--env': {
         const eq = v.indexOf('=');
         if (eq <= 0) throw new Error(`--env wants KEY=VALUE, got ${v}`);
@@ -118,6 +126,7 @@ export function parseExecArgs(argv: string[]): ParsedArgs {
       env,
       devices,
       readOnlyBinds,
+      ...(forwardPorts.length > 0 ? { forwardPorts } : {}),
       limits: { wallSeconds: num('--wall'), cpuSeconds: num('--cpu'), memoryMb: num('--mem'), processes: num('--procs') },
     },
     report: single.get('--report'),

@@ -8,6 +8,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  assertPortsFree,
+  BRIDGE_MEMORY_MB,
+  BRIDGE_NODE_FLAGS,
+  BRIDGE_PATHS,
+  BRIDGE_SCRIPT,
+  BRIDGE_TASKS,
+  startHostBridge,
+  validatePorts,
+  type HostBridge,
+} from './bridge.ts';
 import { createCgroup, type Cgroup } from './cgroup.ts';
 import { killPids, processTree, readProc, treeUsage } from './proctree.ts';
 
@@ -36,6 +47,14 @@ export interface SandboxSpec {
   readOnlyBinds?: string[];
   /** Device nodes passed through, e.g. ['/dev/nvidia*'] for GPU jobs (globs allowed in the last component). */
   devices?: string[];
+  /**
+   * Loopback ports bridged from the host into the sandbox: for each P, the host's
+   * 127.0.0.1:P reaches a server the submission runs on 127.0.0.1:P inside its own
+   * network namespace (the submission still has no network). Fails before starting
+   * the submission if P is taken on the host. Ignored when running unsandboxed
+   * (the submission then binds the host port itself). See bridge.ts.
+   */
+  forwardPorts?: number[];
 }
 
 export type KillCause = 'wall_time' | 'cpu_time' | 'memory' | 'processes' | 'requested';
@@ -298,7 +317,7 @@ function sandboxPath(): string {
 }
 
 /** Full bwrap argv (without the bwrap binary itself), ending with `--` and the command. */
-export function bwrapArgs(spec: SandboxSpec): string[] {
+export function bwrapArgs(spec: SandboxSpec, bridgeSockDir?: string): string[] {
   const args = baseArgs();
   args.push('--tmpfs', '/dev/shm');
   for (const dev of expandDevices(spec.devices ?? [])) args.push('--dev-bind', dev, dev);
@@ -313,6 +332,11 @@ export function bwrapArgs(spec: SandboxSpec): string[] {
     const abs = path.resolve(p);
     if (!fs.existsSync(abs)) throw new Error(`sandbox: read-only bind ${abs} does not exist`);
     args.push('--ro-bind', abs, abs);
+  }
+  if (bridgeSockDir) {
+    // Read-only: the bridge only connects to the host's sockets there (connect()
+    // works on a read-only mount); the submission cannot replace them.
+    args.push('--ro-bind', BRIDGE_SCRIPT, BRIDGE_PATHS.script, '--ro-bind', bridgeSockDir, BRIDGE_PATHS.sockets);
   }
   args.push(
     '--ro-bind', path.resolve(spec.bundleDir), SANDBOX_PATHS.bundle,
@@ -363,6 +387,21 @@ function prologue(cpuSeconds: number): string {
     'shift',
     'exec "$@"',
   ].join('\n');
+}
+
+/**
+ * Command prefix that starts the port bridge in the background, then execs the
+ * submission's command (same pid: exit code, signals and stdio are the command's
+ * own). The bridge gets no stdio and none of the spec's NODE_* variables; it is
+ * killed with everything else when the command exits (pid namespace teardown).
+ */
+function bridgeWrapper(ports: number[]): string[] {
+  const script = [
+    'n=$1; p=$2; shift 2',
+    `(unset NODE_OPTIONS NODE_PATH; exec "$n" ${BRIDGE_NODE_FLAGS.join(' ')} ${BRIDGE_PATHS.script} ${BRIDGE_PATHS.sockets} "$p") </dev/null >/dev/null 2>&1 &`,
+    'exec "$@"',
+  ].join('\n');
+  return ['/bin/sh', '-c', script, 'agora-bridge', fs.realpathSync(process.execPath), ports.join(',')];
 }
 
 function validateSpec(spec: SandboxSpec): void {
@@ -425,9 +464,15 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
   }
 
   const limits = spec.limits;
-  const extraTasks = sandboxed ? SUPERVISOR_TASKS : 0;
+  // The port bridge runs inside, beside the submission; its (small, fixed) share
+  // is added to the limits so forwarding ports does not eat the submission's budget.
+  const ports = sandboxed ? validatePorts(spec.forwardPorts ?? []) : (validatePorts(spec.forwardPorts ?? []), []);
+  if (ports.length > 0) assertPortsFree(ports);
+  const bridgeTasks = ports.length > 0 ? BRIDGE_TASKS : 0;
+  const memoryAllowance = ports.length > 0 ? BRIDGE_MEMORY_MB * 1024 * 1024 : 0;
+  const extraTasks = sandboxed ? SUPERVISOR_TASKS + bridgeTasks : 0;
   const cg: Cgroup | null = createCgroup({
-    memoryBytes: Math.floor(limits.memoryMb * 1024 * 1024),
+    memoryBytes: Math.floor(limits.memoryMb * 1024 * 1024) + memoryAllowance,
     pids: Math.floor(limits.processes) + extraTasks,
   });
   // Without a pids cgroup, RLIMIT_NPROC is the kernel-side backstop, but only
@@ -436,7 +481,7 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
   // ucounts), so concurrent runs do not share it. +1 for bwrap's pid 1.
   const nprocRlimit =
     sandboxed && !cg?.enforces.pids && process.getuid?.() !== 0 && fs.existsSync(PRLIMIT)
-      ? Math.floor(limits.processes) + 1
+      ? Math.floor(limits.processes) + 1 + bridgeTasks
       : null;
   const enforcement: SandboxOutcome['enforcement'] = {
     memory: cg?.enforces.memory ? 'cgroup' : 'poll',
@@ -445,12 +490,18 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
   };
 
   let inner: string[];
+  let bridge: HostBridge | null = null;
   try {
-    const command =
-      nprocRlimit !== null ? [PRLIMIT, `--nproc=${nprocRlimit}:${nprocRlimit}`, '--', ...spec.command] : spec.command;
-    inner = sandboxed ? [probe.bwrapPath!, ...bwrapArgs({ ...spec, command })] : spec.command;
+    let command = spec.command;
+    if (ports.length > 0) {
+      bridge = startHostBridge(ports);
+      command = [...bridgeWrapper(ports), ...command];
+    }
+    if (nprocRlimit !== null) command = [PRLIMIT, `--nproc=${nprocRlimit}:${nprocRlimit}`, '--', ...command];
+    inner = sandboxed ? [probe.bwrapPath!, ...bwrapArgs({ ...spec, command }, bridge?.sockDir)] : spec.command;
   } catch (e) {
     void cg?.destroy();
+    void bridge?.close();
     throw e;
   }
   const shArgs = ['-c', prologue(limits.cpuSeconds), 'sh', ...(cg?.procsFiles ?? []), '--', ...inner];
@@ -465,6 +516,7 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
     });
   } catch (e) {
     void cg?.destroy();
+    void bridge?.close();
     throw e;
   }
 
@@ -526,12 +578,14 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
       return stop('processes');
     }
     if (cpuNow !== null && cpuNow >= limits.cpuSeconds * 1000) return stop('cpu_time');
-    if (!cg?.enforces.memory && treeRss > limits.memoryMb * 1024 * 1024) {
+    if (!cg?.enforces.memory && treeRss > limits.memoryMb * 1024 * 1024 + memoryAllowance) {
       return stop('memory', `anonymous resident memory of the process tree reached ${Math.round(treeRss / 1048576)} MB`);
     }
   };
   const pollTimer = setInterval(poll, opts.pollMs ?? 100);
   pollTimer.unref?.();
+  // Lost a race for a forwarded port after assertPortsFree: stop with a clear reason.
+  bridge?.ready.catch((e: Error) => stop('requested', e.message));
 
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const exitedP = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -565,6 +619,8 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
         await new Promise((r) => setTimeout(r, 10));
       }
     }
+    // The bridge inside died with the sandbox; release the host ports.
+    await bridge?.close();
 
     let exitCode = code;
     let sig: string | null = signal;
