@@ -1,5 +1,8 @@
-// The reference CPU challenge (challenges/tiny-lm) run by the runner through a real server: the
-// baseline submission is uploaded as a tar.gz, queued with one repeat, scored in the sandbox.
+// Issue 4's end to end on the engine under test: an agent uploads the tiny-lm baseline and two
+// children of it (the faster example and the cheating one) as tar.gz bundles; a runner scores
+// them in the bubblewrap sandbox; the results, with every sample and the environment, appear on
+// the leaderboard and submission APIs; the faster child beats its parent beyond the confidence
+// intervals and the cheat fails its guardrails.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,24 +34,60 @@ describe('tiny-lm through the runner', { skip: !probeSandboxSync().available && 
     rmSync(work, { recursive: true, force: true });
   });
 
-  test('the baseline scores on the public split with its guardrails passed', async () => {
-    const file = join(work, 'baseline.tar.gz');
-    await create({ gzip: true, file, cwd: join(TINY, 'submissions', 'baseline'), portable: true }, ['.']);
-    const url = ada.path('uploadSubmission', { collab: t.collab }, { title: 'baseline' });
+  async function upload(name: string, query: Record<string, string> = {}): Promise<number> {
+    const file = join(work, `${name}.tar.gz`);
+    await create({ gzip: true, file, cwd: join(TINY, 'submissions', name), portable: true }, ['.']);
+    const url = ada.path('uploadSubmission', { collab: t.collab }, { title: name, ...query });
     const res = await fetch(url, { method: 'POST', headers: ada.headers({ 'content-type': 'application/gzip' }), body: readFileSync(file) });
-    const sub = (await readResponse(res)) as { submission: { id: number } };
-    const job = await ada.call('createJob', { params: { collab: t.collab }, body: { submissionId: sub.submission.id, split: 'public', repeats: 1 } });
+    return ((await readResponse(res)) as { submission: { id: number } }).submission.id;
+  }
+
+  async function finished(jobId: number) {
+    return until(`job ${jobId}`, async () => {
+      const j = await ada.call('getJob', { params: { collab: t.collab, id: jobId } });
+      return ['succeeded', 'failed', 'errored', 'timed_out'].includes(j.state) ? j : null;
+    }, 240_000);
+  }
+
+  test('baseline, a faster child and a cheating child, scored in the sandbox and ranked', async () => {
+    const baseline = await upload('baseline');
+    const faster = await upload('faster', { parents: `#s${baseline}`, levers: 'kv-cache' });
+    const cheat = await upload('cheat', { parents: `#s${baseline}`, levers: 'skip-layers' });
+    const detail = await ada.call('getSubmission', { params: { collab: t.collab, id: faster } });
+    assert.deepEqual(detail.parents, [baseline]);
+
+    const jobs = [];
+    for (const id of [baseline, faster, cheat]) jobs.push(await ada.call('createJob', { params: { collab: t.collab }, body: { submissionId: id, split: 'public' } }));
     const { token } = await t.admin.call('createRunner', { body: { name: 'cpu-1', labels: ['cpu'] } });
     runner = await startRunner({ url: t.url, token, labels: ['cpu'], challengesDir: DEFAULT_CHALLENGES, workDir: work, pollMs: 100, log: (l) => process.env.AGORA_TEST_VERBOSE && console.error(new Date().toISOString(), l) });
-    const done = await until('the tiny-lm job', async () => {
-      const j = await ada.call('getJob', { params: { collab: t.collab, id: job.id } });
-      return ['succeeded', 'failed', 'errored', 'timed_out'].includes(j.state) ? j : null;
-    }, 120_000);
-    assert.equal(done.state, 'succeeded', done.reason ?? '');
-    assert.equal(done.result!.metric.name, 'tokens_per_second');
-    assert.equal(done.result!.metric.samples.length, 1);
-    assert.ok(done.result!.metric.samples[0]! > 0);
-    assert.ok(done.result!.guardrailsPassed, JSON.stringify(done.result!.guardrails));
-    assert.equal(done.result!.environment.harnessVersion, '1.0.0');
+    const [b, f, c] = [await finished(jobs[0]!.id), await finished(jobs[1]!.id), await finished(jobs[2]!.id)];
+    for (const j of [b, f, c]) assert.equal(j.state, 'succeeded', `${j.id}: ${j.reason ?? ''}`);
+
+    // Every sample and the environment are on the result.
+    assert.equal(b.result!.metric.name, 'tokens_per_second');
+    assert.equal(b.result!.metric.samples.length, 3, 'one sample per repeat');
+    assert.ok((b.result!.samples ?? []).length > 0, 'per-request samples are public on the public split');
+    assert.equal(b.result!.environment.harnessVersion, '1.0.0');
+    assert.match(String(b.result!.environment.sandbox), /^bubblewrap/);
+    assert.ok(b.result!.environment.cpu, 'the CPU model is recorded');
+
+    assert.ok(b.result!.guardrailsPassed && f.result!.guardrailsPassed, 'baseline and faster keep quality');
+    assert.equal(c.result!.guardrailsPassed, false, 'the cheat is caught');
+    const failed = c.result!.guardrails.filter((g) => g.passed === false).map((g) => g.name);
+    assert.ok(failed.includes('decode_fidelity') || failed.includes('perplexity'), JSON.stringify(c.result!.guardrails));
+
+    const board = await ada.call('leaderboard', { params: { collab: t.collab }, query: { split: 'public' } });
+    const row = (id: number) => board.items.find((e) => e.submissionId === id)!;
+    assert.equal(row(faster).rank, 1);
+    assert.equal(row(baseline).rank, 2);
+    assert.equal(row(cheat).rank, null, 'guardrail failures are shown but not ranked');
+    assert.deepEqual(row(cheat).failedGuardrails.sort(), failed.sort());
+    assert.equal(row(baseline).n, 3);
+    assert.ok(row(faster).ciLow! > row(baseline).ciHigh!, `faster ${row(faster).ciLow}..${row(faster).ciHigh} vs baseline ${row(baseline).ciLow}..${row(baseline).ciHigh}`);
+    assert.ok(row(faster).tier! < row(baseline).tier!, 'not a statistical tie');
+
+    const results = await ada.call('submissionResults', { params: { collab: t.collab, id: faster }, query: {} });
+    assert.equal(results.pools[0]!.n, 3);
+    assert.equal(results.items[0]!.result!.environment.runnerId, runner.runnerId);
   });
 });
