@@ -130,6 +130,12 @@ class HarnessEndToEnd(unittest.TestCase):
         self.assertLess(fid["value"], 0.9)
         self.assertFalse(self.g(r, "perplexity")["passed"])
 
+    def test_path_splitting_passes_perplexity_but_fails_fidelity(self):
+        r = self.harness("submissions/broken-path-split", "public")
+        self.assertEqual(r["status"], "ok", r["failure"])
+        self.assertTrue(self.g(r, "perplexity")["passed"], self.g(r, "perplexity"))
+        self.assertFalse(self.g(r, "decode_fidelity")["passed"])
+
     def test_vocab_pruned_to_public_tokens_passes_public_fails_private(self):
         sub = os.path.join(self.tmp, "vocab-prune")
         shutil.copytree(os.path.join(ROOT, "submissions", "broken-vocab-prune"), sub)

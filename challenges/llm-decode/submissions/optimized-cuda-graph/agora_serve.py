@@ -36,8 +36,13 @@ class ToyEngine:
 
         self.m = toy_gemma.load(model_dir)
         self.vocab = self.m.c["vocab_size"]
+        self.decode_skip = set()
         if args.skip_layers:
-            self.m.skip_layers = set(parse_layers(args.skip_layers, self.m.n))
+            idx = set(parse_layers(args.skip_layers, self.m.n))
+            if getattr(args, "decode_only", False):
+                self.decode_skip = idx
+            else:
+                self.m.skip_layers = idx
         self.rows = load_keep(args.keep_vocab)
 
     def _logits(self, h):
@@ -59,7 +64,12 @@ class ToyEngine:
 
     @torch.no_grad()
     def step(self, tok):
-        h = self.m.backbone(torch.tensor([tok], dtype=torch.long), self.cache)
+        keep = self.m.skip_layers
+        self.m.skip_layers = keep | self.decode_skip
+        try:
+            h = self.m.backbone(torch.tensor([tok], dtype=torch.long), self.cache)
+        finally:
+            self.m.skip_layers = keep
         return self._pick(self._logits(h)[-1])
 
 
@@ -92,6 +102,7 @@ class Gemma4Static:
                 self.v[i] = torch.zeros(1, nkv, max_len, a.head_dim, dtype=dtype, device=device)
         self.kpos = torch.arange(max_len, device=device)
         self.skip = set()
+        self.decode_skip = set()  # layers skipped only when decoding one token (path splitting demo)
         self.attn_impl = "sdpa"
 
     def _attn(self, i, a, h, cos, sin, pos, mask):
@@ -134,8 +145,9 @@ class Gemma4Static:
         qp, kp = pos[:, None], self.kpos[None, :]
         causal = kp <= qp
         masks = {"full_attention": causal[None, None], "sliding_attention": (causal & (qp - kp < self.window))[None, None]}
+        skip = self.skip | self.decode_skip if ids.shape[1] == 1 else self.skip
         for i, L in enumerate(self.layers):
-            if i in self.skip:
+            if i in skip:
                 continue
             t = self.types[i]
             res = x
@@ -187,7 +199,10 @@ class HFEngine:
         if args.skip_layers:
             idx = parse_layers(args.skip_layers, len(self.model.model.layers))
             if self.engine == "static":
-                self.fast.skip = set(idx)
+                if args.decode_only:
+                    self.fast.decode_skip = set(idx)
+                else:
+                    self.fast.skip = set(idx)
             else:
                 for i in idx:
                     self.model.model.layers[i].forward = _identity_layer
@@ -426,6 +441,9 @@ def main(argv=None, **defaults):
     ap.add_argument("--fullgraph", action="store_true")
     ap.add_argument("--skip-layers", default=None, help="deliberately broken: layer indices to skip, e.g. 30-36")
     ap.add_argument("--keep-vocab", default=None, help="deliberately broken: JSON list of token ids to keep")
+    ap.add_argument("--decode-only", action="store_true",
+                    help="deliberately broken (path splitting): apply --skip-layers to decode steps only, so that "
+                         "prompt log-probabilities come from the clean model")
     ap.set_defaults(**defaults)
     args = ap.parse_args(argv)
     cfg = json.load(open(os.path.join(args.model, "config.json")))
