@@ -39,6 +39,9 @@ def parse(argv):
                  ("perplexity-ratio-threshold", float), ("startup-timeout-s", float), ("request-timeout-s", float),
                  ("max-wall-s", float)):
         ap.add_argument(f"--{k}", type=t, default=None)
+    ap.add_argument("--interleave-baseline", default=None,
+                    help="also serve this trusted submission (e.g. submissions/baseline) and time one of its "
+                         "repeats after each of the submission's, for a paired speed-up")
     ap.add_argument("--no-bandwidth", action="store_true")
     ap.add_argument("--write-reference", action="store_true",
                     help="store the first repeat's decodes as the split's reference decodes (baseline only)")
@@ -58,6 +61,8 @@ def resolve(a, s):
     cfg["model"] = model if os.path.isabs(model) else os.path.join(HERE, model)
     d = a.data or cfg["data"]
     cfg["data"] = d if os.path.isabs(d) else os.path.join(HERE, d)
+    if a.interleave_baseline:
+        cfg["interleave_baseline"] = a.interleave_baseline
     if a.no_bandwidth:
         cfg["measure_bandwidth"] = False
     return cfg
@@ -109,6 +114,7 @@ def run(a) -> dict:
     outputs = []  # per repeat: list of (req, out)
     deadline = t_job + cfg["max_wall_s"]
     sub = None
+    base = None
     try:
         sub = client.SubmissionProcess(a.submission, cfg["model"], log_path, a.python)
         res["extra"]["submission_command"] = sub.argv
@@ -124,25 +130,29 @@ def run(a) -> dict:
             p = [2] + [rng.randrange(3, vocab) for _ in range(L - 1)]
             client.complete(sub.port, p, cfg["max_tokens"], cfg["request_timeout_s"], cfg["stream"])
         timings["warmup_s"] = time.perf_counter() - t
+        base = None
+        if cfg.get("interleave_baseline"):
+            base = _start_baseline(cfg, a, log_dir, reqs, vocab, res)
         clocks = []
         t = time.perf_counter()
         for r in range(cfg["repeats"]):
             order = list(range(len(reqs)))
             random.Random(f"order-{a.split}-{r}").shuffle(order)
-            outs = [None] * len(reqs)
             clocks.append(system.clocks_now())
-            for i in order:
-                if time.perf_counter() > deadline:
-                    raise client.SubmissionError("job_timeout", f"the job exceeded its {cfg['max_wall_s']:.0f}s "
-                                                                "wall-clock limit; the submission is too slow")
-                if not sub.alive():
-                    raise client.SubmissionError("crashed", f"the server exited (code {sub.proc.returncode}). "
-                                                            f"Last output:\n{sub.log_tail()}")
-                outs[i] = client.complete(sub.port, reqs[i]["prompt"], cfg["max_tokens"], cfg["request_timeout_s"],
-                                          cfg["stream"])
+            outs = _repeat(sub, reqs, order, cfg, deadline)
             outputs.append(outs)
             secs = sum(o["t_end"] - o["t0"] for o in outs)
             res["metric"]["samples"].append(sum(len(o["tokens"]) for o in outs) / secs)
+            if base is not None and base.get("proc") is not None:
+                try:
+                    bo = _repeat(base["proc"], reqs, order, cfg, deadline)
+                    base["samples"].append(sum(len(o["tokens"]) for o in bo) / sum(o["t_end"] - o["t0"] for o in bo))
+                except client.SubmissionError as e:
+                    if e.code == "job_timeout":
+                        raise
+                    base["error"] = f"{e.code}: {e.reason[:1000]}"
+                    base["proc"].stop()
+                    base["proc"] = None
         timings["timed_s"] = time.perf_counter() - t
         env["clocks_during_repeats"] = clocks
     except client.SubmissionError as e:
@@ -151,6 +161,10 @@ def run(a) -> dict:
     finally:
         if sub is not None:
             sub.stop()
+        if base is not None and base.get("proc") is not None:
+            base["proc"].stop()
+    if base is not None:
+        _summarise_baseline(res, base)
     if sub is not None:
         res["extra"]["submission_log_tail"] = sub.log_tail(4000)
     if res["status"] == "ok":
@@ -173,6 +187,59 @@ def run(a) -> dict:
         res["extra"]["tokens_per_second"] = {"mean": tps, "stdev": stats.stdev(res["metric"]["samples"]),
                                              "ci95": stats.ci95(res["metric"]["samples"])}
     return res
+
+
+def _repeat(proc, reqs, order, cfg, deadline):
+    outs = [None] * len(reqs)
+    for i in order:
+        if time.perf_counter() > deadline:
+            raise client.SubmissionError("job_timeout", f"the job exceeded its {cfg['max_wall_s']:.0f}s "
+                                                        "wall-clock limit; the submission is too slow")
+        if not proc.alive():
+            raise client.SubmissionError("crashed", f"the server exited (code {proc.proc.returncode}). "
+                                                    f"Last output:\n{proc.log_tail()}")
+        outs[i] = client.complete(proc.port, reqs[i]["prompt"], cfg["max_tokens"], cfg["request_timeout_s"],
+                                  cfg["stream"])
+    return outs
+
+
+def _start_baseline(cfg, a, log_dir, reqs, vocab, res):
+    """The challenge's own baseline, served beside the submission and timed in alternation with it."""
+    d = cfg["interleave_baseline"]
+    d = d if os.path.isabs(d) else os.path.join(HERE, d)
+    base = {"dir": d, "samples": [], "error": None, "proc": None}
+    try:
+        p = client.SubmissionProcess(d, cfg["model"], os.path.join(log_dir, "baseline.log"), a.python)
+        if p.prefix:  # trusted code of the challenge: not run through the submission sandbox
+            p.argv = p.argv[len(p.prefix):]
+            p.prefix = None
+        p.start()
+        base["proc"] = p
+        base["startup_s"] = p.wait_healthy(cfg["startup_timeout_s"])
+        rng = random.Random("warmup-baseline")
+        lens = [len(r["prompt"]) for r in reqs]
+        for _ in range(cfg["warmup"]):
+            L = rng.choice(lens)
+            client.complete(p.port, [2] + [rng.randrange(3, vocab) for _ in range(L - 1)], cfg["max_tokens"],
+                            cfg["request_timeout_s"], cfg["stream"])
+    except client.SubmissionError as e:
+        base["error"] = f"{e.code}: {e.reason[:1000]}"
+        if base["proc"] is not None:
+            base["proc"].stop()
+        base["proc"] = None
+    return base
+
+
+def _summarise_baseline(res, base):
+    out = {"submission": base["dir"], "samples": base["samples"], "error": base["error"],
+           "startup_s": base.get("startup_s")}
+    sub = res["metric"]["samples"][: len(base["samples"])]
+    if base["samples"] and sub:
+        ratios = [x / y for x, y in zip(sub, base["samples"])]
+        out["speedup_per_repeat"] = ratios
+        out["speedup_mean"] = stats.mean(ratios)
+        out["speedup_ci95"] = stats.ci95(ratios)
+    res["extra"]["interleaved_baseline"] = out
 
 
 def _model_summary(model_dir):

@@ -118,9 +118,14 @@ class HarnessEndToEnd(unittest.TestCase):
 
     def test_optimized_example_runs_on_cpu(self):
         # the toy engine ignores --engine and --cuda-graph (no GPU here): the example must still serve and pass
-        r = self.harness("submissions/optimized-cuda-graph", "public")
+        r = self.harness("submissions/optimized-cuda-graph", "public", "--interleave-baseline", "submissions/baseline")
         self.assertEqual(r["status"], "ok", r["failure"])
         self.assertTrue(all(g["passed"] for g in r["guardrails"]))
+        ib = r["extra"]["interleaved_baseline"]
+        self.assertIsNone(ib["error"])
+        self.assertEqual(len(ib["samples"]), 2)
+        self.assertEqual(len(ib["speedup_per_repeat"]), 2)
+        check_result_schema(self, r)
 
     def test_skipping_layers_fails_fidelity(self):
         r = self.harness("submissions/broken-skip-layers", "public")
