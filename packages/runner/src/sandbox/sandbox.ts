@@ -343,8 +343,9 @@ export function bwrapArgs(spec: SandboxSpec, bridgeSockDir?: string): string[] {
     '--bind', path.resolve(spec.scratchDir), SANDBOX_PATHS.scratch,
   );
   // /tmp -> /scratch, unless a bind above already lives under /tmp (then /tmp
-  // is a directory holding it, and TMPDIR still points at /scratch).
-  const bound = [...expandDevices(spec.devices ?? []), ...(spec.readOnlyBinds ?? []).map((p) => path.resolve(p))];
+  // is a directory holding it, and TMPDIR still points at /scratch). Node's own directory counts:
+  // a checkout under /tmp brings its Node 24 from there.
+  const bound = [nodeDir, ...expandDevices(spec.devices ?? []), ...(spec.readOnlyBinds ?? []).map((p) => path.resolve(p))];
   if (!bound.some((p) => p === '/tmp' || p.startsWith('/tmp/'))) args.push('--symlink', SANDBOX_PATHS.scratch, '/tmp');
   args.push('--chdir', SANDBOX_PATHS.bundle, '--', ...spec.command);
   return args;
