@@ -44,7 +44,7 @@ function spare(port, state) {
     replace(0);
     unix.pause();
     const rest = chunk.subarray(1);
-    const inner = net.connect({ host: '127.0.0.1', port: Number(port), allowHalfOpen: true });
+    const inner = net.connect({ host: '127.0.0.1', port: Number(port), allowHalfOpen: true, noDelay: true });
     inner.on('error', () => unix.destroy());
     unix.on('error', () => inner.destroy());
     // An abrupt end on one side aborts the other; a clean end is passed on by pipe().

@@ -143,7 +143,8 @@ export function startHostBridge(ports: number[]): HostBridge {
     });
     unixServer.maxConnections = MAX_UNIX_CONNECTIONS;
 
-    const tcpServer = net.createServer({ allowHalfOpen: true }, (tcp) => {
+    // noDelay: no Nagle delay on streamed responses (token-by-token SSE).
+    const tcpServer = net.createServer({ allowHalfOpen: true, noDelay: true }, (tcp) => {
       track(tcp);
       const timer = setTimeout(() => {
         const i = waiting.indexOf(tcp);
