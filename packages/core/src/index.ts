@@ -15,3 +15,4 @@ export * from './api/routes.ts';
 export * from './board/index.ts';
 export * from './kb/index.ts';
 export * from './metrics/index.ts';
+export * from './challenge/public-files.ts';

@@ -5,6 +5,7 @@ import type { AppEnv } from './mount.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountBoard } from './routes/board.ts';
 import { mountWeb } from './routes/web.ts';
+import { mountChallenge } from './routes/challenge.ts';
 import { mountEvents } from './routes/events.ts';
 import { mountIdentity } from './routes/identity.ts';
 import { mountJobs } from './routes/jobs.ts';
@@ -16,7 +17,7 @@ import type { Services } from './services.ts';
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountWeb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountWeb];
 
 /** PostgreSQL errors that are the caller's doing, should one slip past validation. */
 const pgErrors: Record<string, [ErrorCode, string]> = {

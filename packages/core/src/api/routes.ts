@@ -1,4 +1,5 @@
 import { boardRoutes } from './board.ts';
+import { challengeRoutes } from './challenge.ts';
 import { eventRoutes } from './events.ts';
 import { identityRoutes } from './identity.ts';
 import { jobRoutes } from './jobs.ts';
@@ -7,7 +8,7 @@ import { runnerRoutes } from './runner.ts';
 import { submissionRoutes } from './submissions.ts';
 
 export { eventRoutes, identityRoutes, kbRoutes, boardRoutes, submissionRoutes };
-export { jobRoutes, runnerRoutes };
+export { jobRoutes, runnerRoutes, challengeRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
 export const routes = {
@@ -18,5 +19,6 @@ export const routes = {
   ...boardRoutes,
   ...runnerRoutes,
   ...jobRoutes,
+  ...challengeRoutes,
 };
 export type Routes = typeof routes;

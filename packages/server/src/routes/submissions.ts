@@ -20,6 +20,7 @@ import type { ArtifactStore } from '../artifacts.ts';
 import type { Actor } from '../auth.ts';
 import { packCanonical, saveBody, unpackTarGz, writeInlineFiles, type BundleLimits } from '../bundles.ts';
 import { access, accessAs, isoReq, type CollabAccess, type CollabRow } from '../collab.ts';
+import { streamResponse } from '../downloads.ts';
 import { mount, type AppEnv } from '../mount.ts';
 import type { Services } from '../services.ts';
 
@@ -309,12 +310,6 @@ function declaredLength(c: Context<AppEnv>, limit: number, what: string): void {
 
 const bodyOf = (c: Context<AppEnv>) => (c.req.raw.body ?? new Uint8Array(0)) as ReadableStream<Uint8Array> | Uint8Array;
 
-function streamResponse(stream: Readable, headers: Record<string, string>, status = 200): Response {
-  return new Response(Readable.toWeb(stream) as ReadableStream, {
-    status,
-    headers: { 'x-content-type-options': 'nosniff', 'content-security-policy': "default-src 'none'; sandbox", ...headers },
-  });
-}
 
 interface ArtifactRow { sha256: string; size_bytes: number; media_type: string; uploaded_by: string | null; created_at: Date }
 const artifactOut = (x: ArtifactRow) => ({
