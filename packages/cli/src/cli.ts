@@ -7,6 +7,7 @@ import { AgoraApiError } from '@agora/sdk';
 import { Args, CliError, Ctx, GLOBAL_OPTIONS, processIo, UsageError, type Command, type Io } from './command.ts';
 import { artifactCommands } from './commands/artifacts.ts';
 import { boardCommands } from './commands/board.ts';
+import { challengeCommands } from './commands/challenge.ts';
 import { eventCommands } from './commands/events.ts';
 import { identityCommands } from './commands/identity.ts';
 import { jobCommands } from './commands/jobs.ts';
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   upCommand,
   ...serverCommands,
   ...identityCommands,
+  ...challengeCommands,
   ...boardCommands,
   ...kbCommands,
   ...eventCommands,
