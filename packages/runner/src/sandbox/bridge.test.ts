@@ -82,6 +82,15 @@ before(() => {
   bundle = path.join(root, 'bundle');
   fs.mkdirSync(bundle);
   fs.writeFileSync(path.join(bundle, 'server.cjs'), SERVER);
+  // Raw TCP: speaks first (banner), replies only after the client half-closes.
+  fs.writeFileSync(
+    path.join(bundle, 'raw.cjs'),
+    `require('net').createServer({ allowHalfOpen: true }, (s) => {
+       s.write('hi\\n'); let n = 0;
+       s.on('data', (d) => (n += d.length));
+       s.on('end', () => s.end('got ' + n + '\\n'));
+     }).listen(Number(process.argv[2]), '127.0.0.1');`,
+  );
   fs.writeFileSync(path.join(bundle, 'mem.cjs'), 'const keep = []; setTimeout(() => { for (;;) keep.push(Buffer.alloc(16 << 20, 1)); }, 300);');
 });
 
@@ -256,6 +265,38 @@ describe('loopback port bridge (bubblewrap)', { skip, timeout: 120_000 }, () => 
     assert.ok(afterCount - before >= bodies.length, `each concurrent client had its own connection (${afterCount - before})`);
     run.kill('test done');
     await run.done;
+  });
+
+  test('raw TCP: server speaks first, half-close passes, several ports at once', async () => {
+    const [http, raw] = [await freePort(), await freePort()];
+    const run = start({
+      command: ['sh', '-c', `node raw.cjs ${raw} & exec node server.cjs ${http}`],
+      forwardPorts: [http, raw],
+    });
+    await waitUp(`http://127.0.0.1:${http}/hello`);
+    const talk = () =>
+      new Promise<string>((resolve, reject) => {
+        const s = net.connect({ port: raw, host: '127.0.0.1', allowHalfOpen: true });
+        let got = '';
+        s.on('data', (d) => {
+          got += d;
+          if (got === 'hi\n') s.end('x'.repeat(100_000)); // answer the banner, then half-close
+        });
+        s.setTimeout(3000, () => s.destroy());
+        s.on('error', reject);
+        s.on('close', () => resolve(got));
+      });
+    let reply = '';
+    for (let i = 0; i < 50 && reply === ''; i++) {
+      reply = await talk().catch(() => '');
+      if (reply === '') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(reply, 'hi\ngot 100000\n');
+    assert.equal((await fetch(`http://127.0.0.1:${http}/hello`)).status, 200);
+    run.kill('test done');
+    await run.done;
+    assert.equal(await canListen(raw), true);
+    assert.equal(await canListen(http), true);
   });
 
   test('through the exec.ts CLI: --forward-port, exit code, port released', async () => {
