@@ -54,6 +54,47 @@ def sandbox_prefix():
     return p
 
 
+# Host variables a submission may rely on (which GPUs, how many threads); nothing else of the harness's
+# environment reaches the sandbox, whose environment is built from `--env` only.
+PASS_THROUGH_ENV = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def python_binds(python: str) -> list:
+    """Host directories the serve command's {python} needs that the sandbox does not bind already (it binds
+    /usr read-only): a venv's or conda's prefix and the interpreter's own directory."""
+    import sys
+
+    out = []
+    cands = [os.path.dirname(os.path.realpath(python))]
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        cands += [sys.prefix, sys.base_prefix, sys.exec_prefix]
+    for d in cands:
+        d = os.path.abspath(d)
+        if d in ("/", "/usr") or d.startswith("/usr/") or not os.path.isdir(d):
+            continue
+        if d not in out:
+            out.append(d)
+    return out
+
+
+def sandboxed_prefix(prefix: list, port: int, ro: list, env: dict) -> list:
+    """AGORA_SANDBOX_EXEC's prefix (it always ends with `--`) with the submission's port forwarded through the
+    sandbox's loopback bridge, extra read-only binds (the checkpoint, the Python environment) and the
+    submission's environment, all inserted before that final `--`."""
+    if not prefix or prefix[-1] != "--":
+        raise ValueError("AGORA_SANDBOX_EXEC must end with '--'")
+    have = {prefix[i + 1] for i, x in enumerate(prefix[:-1]) if x == "--ro"}
+    extra = ["--forward-port", str(port)]
+    for d in ro:
+        d = os.path.abspath(d)
+        if d not in have:
+            have.add(d)
+            extra += ["--ro", d]
+    for k, v in env.items():
+        extra += ["--env", f"{k}={v}"]
+    return prefix[:-1] + extra + ["--"]
+
+
 class SubmissionProcess:
     def __init__(self, sub_dir: str, model_dir: str, log_path: str, python: str):
         self.sub_dir = os.path.abspath(sub_dir)
@@ -65,13 +106,21 @@ class SubmissionProcess:
             for k, v in subst.items():
                 a = a.replace(k, v)
             argv.append(a)
+        own = dict(self.manifest.get("env", {}))
+        own.update({"AGORA_PORT": str(self.port), "AGORA_MODEL_DIR": os.path.abspath(model_dir),
+                    "PYTHONUNBUFFERED": "1"})
         self.prefix = sandbox_prefix()
+        if self.prefix is not None:
+            # The sandbox has its own loopback and builds its environment from --env only: the harness reaches
+            # the server through the bridge on the same port number, and the checkpoint is bound read-only.
+            inner = {k: os.environ[k] for k in PASS_THROUGH_ENV if k in os.environ}
+            inner.update(own)
+            self.prefix = sandboxed_prefix(self.prefix, self.port, [os.path.abspath(model_dir)] + python_binds(python),
+                                           inner)
         self.argv = (self.prefix or []) + argv
         env = dict(os.environ)
         env.pop("AGORA_SANDBOX_EXEC", None)
-        env.update(self.manifest.get("env", {}))
-        env.update({"AGORA_PORT": str(self.port), "AGORA_MODEL_DIR": os.path.abspath(model_dir),
-                    "PYTHONUNBUFFERED": "1"})
+        env.update(own)
         self.env = env
         self.log_path = log_path
         self.proc = None
