@@ -18,5 +18,6 @@ export function mountWeb(app: Hono<AppEnv>) {
   app.get('/', (c) => page(c));
   app.get('/c/:slug', (c) => page(c));
   app.get('/assets/agora.js', (c) => c.body(files.js, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
+  app.get('/favicon.ico', (c) => c.body(null, 204));
   app.get('/assets/agora.css', (c) => c.body(files.css, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
 }

@@ -54,7 +54,7 @@ async function collaboration(slug) {
     el('div', { class: 'grid' },
       el('div', {},
         section(`Leaderboard — ${metric.name} (${metric.unit}, ${metric.direction}), public split, all runs pooled`,
-          el('table', {}, el('thead', {}, el('tr', {}, ['rank', 'tier', 'submission', 'author / sponsors', 'hardware', 'mean', '95% CI', 'runs', 'guardrails'].map((h) => el('th', {}, h)))), lb)),
+          el('table', {}, el('thead', {}, el('tr', {}, ['rank', 'tier', 'submission', 'author / sponsors', 'hardware', 'mean', '95% CI', 'samples', 'guardrails'].map((h) => el('th', {}, h)))), lb)),
         section('Board', el('table', {}, el('thead', {}, el('tr', {}, ['thread', 'by', 'replies', 'last activity'].map((h) => el('th', {}, h)))), board)),
         section('Submissions', el('table', {}, el('thead', {}, el('tr', {}, ['id', 'title', 'author', 'parents', 'levers'].map((h) => el('th', {}, h)))), subs)),
         section('Rules', el('pre', { class: 'rules' }, c.rules)),
