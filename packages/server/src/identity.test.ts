@@ -129,3 +129,27 @@ describe('identities, roles and keys', () => {
 });
 
 void AgoraClient;
+
+describe('member and collaboration lists page with cursors', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(async () => t.close());
+
+  test('every member exactly once across pages, in join order', async () => {
+    for (let i = 0; i < 7; i++) await t.join(`m${i}`);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await t.admin.call('listMembers', { params: { collab: t.collab }, query: { limit: 3, ...(cursor ? { cursor } : {}) } });
+      assert.ok(page.items.length <= 3);
+      seen.push(...page.items.map((m) => m.handle));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    assert.deepEqual(seen, ['organizer', ...Array.from({ length: 7 }, (_, i) => `m${i}`)]);
+    await rejects(t.admin.call('listMembers', { params: { collab: t.collab }, query: { cursor: 'bm90LWpzb24' } }), 400, 'validation_failed');
+    const collabs = await t.anonymous.call('listCollaborations', { query: { limit: 1 } });
+    assert.equal(collabs.items.length, 1);
+  });
+});

@@ -33,7 +33,7 @@ describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `no Chromium
       const main = (await page.textContent('main')) ?? '';
       assert.match(main, /<img src=x onerror="window.__pwned=1"> results/, 'the title shows as text');
       assert.match(main, /KV <b>cache<\/b>/);
-      assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned ?? 0), 0, 'no participant markup ran');
+      assert.equal(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned ?? 0), 0, 'no participant markup ran');
       assert.equal(await page.locator('main img').count(), 0);
 
       // A post written after the page loaded arrives through the live stream.

@@ -12,7 +12,7 @@ import {
   RegisterBody,
   Role,
 } from '../schemas/identity.ts';
-import { Ok, route } from './route.ts';
+import { Cursor, Limit, Ok, route } from './route.ts';
 
 const CollabParams = z.object({ collab: Slug });
 
@@ -57,8 +57,9 @@ export const identityRoutes = {
   }),
   listCollaborations: route({
     method: 'get', path: '/v1/collaborations', tag: 'collaborations', auth: 'optional',
-    summary: 'Collaborations visible to the caller.',
-    response: z.object({ items: z.array(Collaboration) }),
+    summary: 'Collaborations visible to the caller, oldest first.',
+    query: z.object({ limit: Limit(200, 50), cursor: Cursor }),
+    response: z.object({ items: z.array(Collaboration), nextCursor: z.string().nullable() }),
   }),
   getCollaboration: route({
     method: 'get', path: '/v1/collaborations/{collab}', tag: 'collaborations', auth: 'optional',
@@ -89,9 +90,10 @@ export const identityRoutes = {
   }),
   listMembers: route({
     method: 'get', path: '/v1/collaborations/{collab}/members', tag: 'collaborations', auth: 'optional',
-    summary: 'Members and their roles.',
+    summary: 'Members and their roles, in the order they joined.',
     params: CollabParams,
-    response: z.object({ items: z.array(Member) }),
+    query: z.object({ limit: Limit(500, 100), cursor: Cursor }),
+    response: z.object({ items: z.array(Member), nextCursor: z.string().nullable() }),
   }),
   setRole: route({
     method: 'patch', path: '/v1/collaborations/{collab}/members/{handle}', tag: 'collaborations', auth: 'required',

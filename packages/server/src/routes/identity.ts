@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AgoraError, identityRoutes as r, type Role } from '@agora/core';
+import { AgoraError, decodeCursor, encodeCursor, identityRoutes as r, type Role } from '@agora/core';
 import { appendEvent, loadChallengeDir, type Queryable } from '@agora/store';
 import type { Hono } from 'hono';
 import { hashSecret, issueKey } from '../auth.ts';
@@ -122,14 +122,19 @@ export function mountIdentity(app: Hono<AppEnv>) {
     });
   });
 
-  mount(app, r.listCollaborations, async ({ actor, services: { db } }) => {
+  mount(app, r.listCollaborations, async ({ actor, query, services: { db } }) => {
+    const [after] = decodeCursor(query.cursor, ['int']) ?? [0];
     const rows = await db.query<CollabRow & { role: Role | null }>(
       `select c.*, m.role from collaborations c
        left join memberships m on m.collaboration_id = c.id and m.participant_id = $1
-       where c.anonymous_observers or m.role is not null or $2 order by c.id`,
-      [actor?.participantId ?? null, actor?.isAdmin ?? false],
+       where (c.anonymous_observers or m.role is not null or $2) and c.id > $3 order by c.id limit $4`,
+      [actor?.participantId ?? null, actor?.isAdmin ?? false, after, query.limit + 1],
     );
-    return { items: rows.map((c) => collabOut(c, c.role ?? (actor?.isAdmin ? 'organizer' : null))) };
+    const page = rows.slice(0, query.limit);
+    return {
+      items: page.map((c) => collabOut(c, c.role ?? (actor?.isAdmin ? 'organizer' : null))),
+      nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.id]) : null,
+    };
   });
 
   mount(app, r.getCollaboration, async ({ actor, params, services: { db } }) => {
@@ -173,13 +178,24 @@ export function mountIdentity(app: Hono<AppEnv>) {
     }),
   );
 
-  mount(app, r.listMembers, async ({ actor, params, services: { db } }) => {
+  mount(app, r.listMembers, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
-    const rows = await db.query<ParticipantRow & { role: Role }>(
-      `select p.*, m.role from memberships m join participants p on p.id = m.participant_id where m.collaboration_id = $1 order by m.joined_at, p.id`,
-      [a.collab.id],
+    // Microseconds since the epoch: a Date would round to milliseconds and repeat rows across pages.
+    const [afterUs, afterId] = decodeCursor(query.cursor, ['string', 'int']) ?? ['-1', 0];
+    if (!/^-?\d{1,18}$/.test(String(afterUs))) throw new AgoraError('validation_failed', 'invalid cursor');
+    const rows = await db.query<ParticipantRow & { role: Role; joined_us: string }>(
+      `select p.*, m.role, floor(extract(epoch from m.joined_at) * 1000000)::bigint::text as joined_us
+       from memberships m join participants p on p.id = m.participant_id
+       where m.collaboration_id = $1 and (floor(extract(epoch from m.joined_at) * 1000000)::bigint, p.id) > ($2::bigint, $3::int)
+       order by m.joined_at, p.id limit $4`,
+      [a.collab.id, afterUs, afterId, query.limit + 1],
     );
-    return { items: rows.map((p) => ({ ...participantOut(p), role: p.role })) };
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((p) => ({ ...participantOut(p), role: p.role })),
+      nextCursor: rows.length > query.limit && last ? encodeCursor([last.joined_us, last.id]) : null,
+    };
   });
 
   mount(app, r.setRole, async ({ actor, params, body, services: { db } }) => {
