@@ -148,7 +148,7 @@ describe('llm-decode through a gpu-labelled runner (toy model on CPU), online an
     const online = await ada.call('createJob', { params: { collab: t.collab }, body: { submissionId: sub, split: 'public' } });
     const { token } = await t.admin.call('createRunner', { body: { name: 'gpu-1', labels: ['gpu'] } });
     runner = await startRunner({ url: t.url, token, labels: ['gpu'], challengesDir: challenges, workDir: join(work, 'online'), pollMs: 100, log });
-    const a = checkResult(await finished(online.id), runner.runnerId);
+    const a = checkResult(await finished(online.id), runner.runnerId!);
     const onlineLog = await logText(online.id);
     // No network in the sandbox: the harness reached the server only through the port bridge.
     const cmd = (a.extra as { submission_command: string[] }).submission_command;
