@@ -213,6 +213,7 @@ def _start_baseline(cfg, a, log_dir, reqs, vocab, res):
         if p.prefix:  # trusted code of the challenge: not run through the submission sandbox
             p.argv = p.argv[len(p.prefix):]
             p.prefix = None
+            p.report = None
         p.start()
         base["proc"] = p
         base["startup_s"] = p.wait_healthy(cfg["startup_timeout_s"])

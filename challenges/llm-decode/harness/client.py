@@ -77,6 +77,29 @@ def python_binds(python: str) -> list:
     return out
 
 
+def model_binds(model_dir: str) -> list:
+    """The checkpoint directory, plus where its top-level links point (a Hugging Face cache snapshot links
+    its files into ../../blobs), so that the submission can read every file of it inside the sandbox."""
+    d = os.path.abspath(model_dir)
+    out = [d]
+    try:
+        names = sorted(os.listdir(d))
+    except OSError:
+        return out
+    real = os.path.realpath(d)
+    for n in names:
+        p = os.path.join(d, n)
+        if not os.path.islink(p):
+            continue
+        t = os.path.realpath(p)
+        if t == real or t.startswith(real + os.sep) or not os.path.exists(t):
+            continue
+        t = t if os.path.isdir(t) else os.path.dirname(t)
+        if t not in out:
+            out.append(t)
+    return out
+
+
 def sandboxed_prefix(prefix: list, port: int, ro: list, env: dict) -> list:
     """AGORA_SANDBOX_EXEC's prefix (it always ends with `--`) with the submission's port forwarded through the
     sandbox's loopback bridge, extra read-only binds (the checkpoint, the Python environment) and the
@@ -116,8 +139,13 @@ class SubmissionProcess:
             # the server through the bridge on the same port number, and the checkpoint is bound read-only.
             inner = {k: os.environ[k] for k in PASS_THROUGH_ENV if k in os.environ}
             inner.update(own)
-            self.prefix = sandboxed_prefix(self.prefix, self.port, [os.path.abspath(model_dir)] + python_binds(python),
-                                           inner)
+            self.prefix = sandboxed_prefix(self.prefix, self.port, model_binds(model_dir) + python_binds(python), inner)
+            if self.prefix[-1] == "--":
+                if "--report" in self.prefix[:-1]:
+                    self.report = self.prefix[self.prefix.index("--report") + 1]
+                else:
+                    self.report = log_path + ".sandbox.json"
+                    self.prefix = self.prefix[:-1] + ["--report", self.report, "--"]
         self.argv = (self.prefix or []) + argv
         env = dict(os.environ)
         env.pop("AGORA_SANDBOX_EXEC", None)
@@ -125,6 +153,22 @@ class SubmissionProcess:
         self.env = env
         self.log_path = log_path
         self.proc = None
+
+    report = None
+
+    def sandbox_fault(self):
+        """Why the sandbox launcher (exec.ts) could not start the submission, or None. It writes its report
+        on the host, out of the submission's reach: {"error": "sandbox_unavailable" | "sandbox_error", ...}."""
+        if not (self.prefix and self.report):
+            return None
+        try:
+            with open(self.report) as f:
+                r = json.load(f)
+        except (OSError, ValueError):
+            return None
+        if isinstance(r, dict) and r.get("error"):
+            return f"{r['error']}: {r.get('message', '')}"
+        return None
 
     def start(self):
         self.logf = open(self.log_path, "ab")
@@ -151,6 +195,9 @@ class SubmissionProcess:
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout_s:
             if not self.alive():
+                fault = self.sandbox_fault()
+                if fault:  # infrastructure, not the submission: a harness error, so the job is retried
+                    raise RuntimeError(f"the sandbox could not start the submission ({fault})")
                 raise SubmissionError(
                     "start_failed",
                     f"the server exited with code {self.proc.returncode} before answering GET /health. "

@@ -80,6 +80,18 @@ class PrefixRewriting(unittest.TestCase):
     def test_other_prefixes_are_left_alone(self):
         self.assertEqual(client.sandboxed_prefix(["env", "X=1"], 1, ["/m"], {"A": "1"}), ["env", "X=1"])
 
+    def test_model_binds_follow_links_out_of_the_checkpoint(self):
+        with tempfile.TemporaryDirectory() as t:
+            blobs, snap = os.path.join(t, "blobs"), os.path.join(t, "snapshots", "abc")
+            os.makedirs(blobs)
+            os.makedirs(snap)
+            open(os.path.join(blobs, "f1"), "w").close()
+            open(os.path.join(snap, "config.json"), "w").close()
+            os.symlink("../../blobs/f1", os.path.join(snap, "model.safetensors"))
+            os.symlink("/nonexistent/x", os.path.join(snap, "dangling"))
+            self.assertEqual(client.model_binds(snap), [snap, os.path.realpath(blobs)])
+            self.assertEqual(client.model_binds(blobs), [blobs])
+
     def test_python_binds_skip_what_the_sandbox_binds_already(self):
         if sys.prefix == sys.base_prefix == "/usr":
             self.assertEqual(client.python_binds(sys.executable), [])
@@ -107,13 +119,22 @@ class UnderTheSandboxPrefix(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def harness(self, prefix, extra_env=None):
+    def run_harness(self, prefix, extra_env=None):
         out = os.path.join(self.tmp, f"r-{len(os.listdir(self.tmp))}.json")
         env = dict(ENV, AGORA_SANDBOX_EXEC=json.dumps(prefix), **(extra_env or {}))
         r = subprocess.run([sys.executable, "-m", "harness", "--submission", self.bundle, "--split", "public", "--out",
                             out, "--model", self.model, "--data", self.data, "--log-dir",
                             os.path.join(self.tmp, "logs"), *ARGS], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=300)
+        return r, out
+
+    def exec_prefix(self, *flags):
+        scratch = tempfile.mkdtemp(dir=self.tmp)
+        return [os.path.realpath(NODE), EXEC_TS, "--bundle", self.bundle, "--scratch", scratch, "--wall", "300",
+                "--cpu", "300", "--mem", "4096", "--procs", "256", *flags, "--"]
+
+    def harness(self, prefix, extra_env=None):
+        r, out = self.run_harness(prefix, extra_env)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         with open(out) as f:
             return json.load(f)
@@ -141,11 +162,8 @@ class UnderTheSandboxPrefix(unittest.TestCase):
         why = sandbox_usable()
         if why:
             self.skipTest(why)
-        scratch = tempfile.mkdtemp(dir=self.tmp)
         report = os.path.join(self.tmp, "sandbox-report.json")
-        prefix = [os.path.realpath(NODE), EXEC_TS, "--bundle", self.bundle, "--scratch", scratch, "--wall", "300",
-                  "--cpu", "300", "--mem", "4096", "--procs", "256", "--report", report, "--"]
-        r = self.harness(prefix)
+        r = self.harness(self.exec_prefix("--report", report))
         self.assertEqual(r["status"], "ok", (r["failure"], r["extra"].get("submission_log_tail")))
         g = {x["name"]: x for x in r["guardrails"]}
         self.assertEqual(g["decode_fidelity"]["value"], 1.0)
@@ -154,6 +172,15 @@ class UnderTheSandboxPrefix(unittest.TestCase):
         self.assertIn("--forward-port", r["extra"]["submission_command"])
         with open(report) as f:
             self.assertEqual(json.load(f)["sandbox"], "bubblewrap")
+
+    def test_a_sandbox_that_cannot_start_is_a_harness_error_not_the_submissions_fault(self):
+        why = sandbox_usable()
+        if why:
+            self.skipTest(why)
+        r, out = self.run_harness(self.exec_prefix("--ro", os.path.join(self.tmp, "no-such-dir")))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("the sandbox could not start the submission (sandbox_error", r.stderr)
+        self.assertFalse(os.path.exists(out))
 
 
 if __name__ == "__main__":
