@@ -19,6 +19,30 @@ export const VERSION = '0.1.0';
 /** Each area of the API mounts its routes; see routes/. */
 const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountWeb];
 
+/**
+ * A refusal sent before the request body was read (wrong offset, not yours, too large) would
+ * make the server drop the connection while the client is still sending, which clients report
+ * as "other side closed" instead of the answer. Reading and discarding a modest body first lets
+ * the typed error arrive; past the cap the connection is closed after the answer.
+ */
+const DISCARD_CAP = 16 * 1024 * 1024;
+async function discardUnreadBody(req: Request): Promise<void> {
+  if (!req.body || req.bodyUsed) return;
+  const declared = Number(req.headers.get('content-length') ?? 'NaN');
+  if (!(declared <= DISCARD_CAP)) return;
+  try {
+    const reader = req.body.getReader();
+    for (let seen = 0; seen <= DISCARD_CAP; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // Locked or already errored: nothing more to do.
+  }
+}
+
 /** PostgreSQL errors that are the caller's doing, should one slip past validation. */
 const pgErrors: Record<string, [ErrorCode, string]> = {
   '23505': ['conflict', 'that already exists'],
@@ -47,7 +71,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   for (const mountArea of areas) mountArea(app);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, details: null } }, 404));
-  app.onError((err, c) => {
+  app.onError(async (err, c) => {
+    await discardUnreadBody(c.req.raw);
     if (err instanceof AgoraError) {
       return c.json({ error: { code: err.code, message: err.message, details: err.details } }, err.status as 400);
     }
