@@ -15,6 +15,14 @@ import pg from 'pg';
 const root = join(import.meta.dirname, '..');
 const filters = process.argv.slice(2);
 
+/** A path is run when no filter is given, or when it lies under a filter, or a filter lies under it. */
+function wanted(path: string): boolean {
+  return !filters.length || filters.some((x) => {
+    const f = x.replace(/^\.\//, '').replace(/\/$/, '');
+    return path.startsWith(f) || f.startsWith(path);
+  });
+}
+
 function findTests(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name.startsWith('.')) continue;
@@ -28,7 +36,7 @@ function findTests(dir: string, out: string[] = []): string[] {
 const all = ['packages', 'challenges', 'scripts']
   .filter((d) => existsSync(join(root, d)))
   .flatMap((d) => findTests(join(root, d)))
-  .filter((f) => !filters.length || filters.some((x) => f.startsWith(x.replace(/^\.\//, ''))))
+  .filter(wanted)
   .sort();
 // A file that opens a test database runs once per engine; the others (pure logic, sandbox, harnesses) once.
 const usesDb = (f: string) => /openTestDb|startTestServer|testbed\.ts/.test(readFileSync(join(root, f), 'utf8'));
@@ -81,7 +89,7 @@ async function postgresReachable(url: string): Promise<string | null> {
 async function pythonTests() {
   const suite = join(root, 'challenges/llm-decode');
   if (!existsSync(join(suite, 'tests'))) return;
-  if (filters.length && !filters.some((x) => 'challenges/llm-decode'.startsWith(x.replace(/^\.\//, '').replace(/\/$/, '')) || x.startsWith('challenges/llm-decode'))) return;
+  if (!wanted('challenges/llm-decode')) return;
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   console.log('\n=== llm-decode harness (Python, CPU) ===');
   const { code, output } = await runCommand(python, ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], {
