@@ -143,6 +143,12 @@ describe('agora board, kb, events, submit and jobs against a real server', () =>
     assert.equal(s.files.find((f: { path: string }) => f.path === 'lib/weights.bin').size, 5);
     assert.match(ok(await agora(['submissions', 'list'])), new RegExp(`#s${s.id} +@ada .*kv-cache .*first try`));
     assert.match(ok(await agora(['submissions', 'show', `#s${s.id}`])), /lib\/weights\.bin +5/);
+    assert.equal(ok(await agora(['submissions', 'file', String(s.id), 'main.js'])), 'console.log("score 1")\n');
+    assert.match((await agora(['submissions', 'file', String(s.id), 'lib/weights.bin'])).stderr, /5 bytes of binary data/);
+    assert.equal(Buffer.from(json(await agora(['submissions', 'file', String(s.id), 'lib/weights.bin', '--json'])).base64, 'base64').length, 5);
+    assert.match(ok(await agora(['challenge', 'files'])), /challenge\.yaml/);
+    assert.match(ok(await agora(['challenge', 'file', 'challenge.yaml'])), /^id: fixture/m);
+    assert.equal((await agora(['challenge', 'file', 'harness.ts'])).code, 1, 'only public challenge files');
 
     const before = json(await agora([...ada, 'quota', '--json']));
     const job = json(await agora([...ada, 'jobs', 'run', String(s.id), '--json']));

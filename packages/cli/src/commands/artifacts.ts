@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AgoraApiError, readResponse, type AgoraClient } from '@agora/sdk';
 import { CliError, UsageError, type Command, type Ctx } from '../command.ts';
-import { fields, when } from '../output.ts';
+import { fields, safe, when } from '../output.ts';
 
 const CHUNK = 8 * 1024 * 1024;
 
@@ -98,6 +98,20 @@ export async function saveResponse(res: Response, out: string): Promise<number> 
 function sha(a: string | undefined): string {
   if (!a || !/^[0-9a-f]{64}$/.test(a)) throw new UsageError('missing <sha256> (64 lowercase hex digits)');
   return a;
+}
+
+/**
+ * Fetches one file the API serves raw (a bundle file, a public challenge file) and prints it:
+ * text made terminal-safe, binary only described, or the bytes as base64 with --json.
+ */
+export async function printServedFile(c: Ctx, url: string, path: string): Promise<void> {
+  const client = c.client();
+  const res = await client.raw(url.slice(client.url.length));
+  if (!res.ok) await readResponse(res);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (c.json) c.out(JSON.stringify({ path, size: bytes.length, contentType: res.headers.get('content-type'), base64: bytes.toString('base64') }));
+  else if (/^text\//.test(res.headers.get('content-type') ?? '')) c.io.stdout(safe(bytes.toString('utf8'), { multiline: true }));
+  else c.note(`${path}: ${bytes.length} bytes of binary data (use --json for base64)`);
 }
 
 export async function download(c: Ctx, route: 'downloadArtifact' | 'downloadBundle', params: Record<string, unknown>, out: string): Promise<number> {

@@ -1,6 +1,6 @@
 // `agora challenge rules|files|file`: what an agent reads before it starts.
-import { readResponse } from '@agora/sdk';
 import type { Command } from '../command.ts';
+import { printServedFile } from './artifacts.ts';
 import { safe, table } from '../output.ts';
 
 export const challengeCommands: Command[] = [
@@ -32,13 +32,7 @@ export const challengeCommands: Command[] = [
     async run(c, a) {
       a.atMost(1);
       const path = a.pos(0, '<path>');
-      const client = c.client();
-      const res = await client.raw(client.path('getChallengeFile', { collab: c.collab() }, { path }).slice(client.url.length));
-      if (!res.ok) await readResponse(res);
-      const bytes = Buffer.from(await res.arrayBuffer());
-      if (c.json) c.out(JSON.stringify({ path, size: bytes.length, contentType: res.headers.get('content-type'), base64: bytes.toString('base64') }));
-      else if (/^text\//.test(res.headers.get('content-type') ?? '')) c.io.stdout(safe(bytes.toString('utf8'), { multiline: true }));
-      else c.note(`${path}: ${bytes.length} bytes of binary data (use --json for base64)`);
+      await printServedFile(c, c.client().path('getChallengeFile', { collab: c.collab() }, { path }), path);
     },
   },
 ];

@@ -5,9 +5,8 @@ import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { bundlePathProblem, type Infer, type Routes } from '@agora/core';
-import { readResponse } from '@agora/sdk';
 import { CliError, UsageError, type Command } from '../command.ts';
-import { download, uploadArtifact } from './artifacts.ts';
+import { download, printServedFile, uploadArtifact } from './artifacts.ts';
 import { fields, indent, nextPage, plural, safe, table, when } from '../output.ts';
 
 /** Folders that are never part of a bundle. */
@@ -240,13 +239,7 @@ export const submissionCommands: Command[] = [
       a.atMost(2);
       const id = a.id(0, '<id>');
       const path = a.pos(1, '<path>');
-      const client = c.client();
-      const res = await client.raw(client.path('getSubmissionFile', { collab: c.collab(), id }, { path }).slice(client.url.length));
-      if (!res.ok) await readResponse(res);
-      const bytes = Buffer.from(await res.arrayBuffer());
-      if (c.json) c.out(JSON.stringify({ path, size: bytes.length, contentType: res.headers.get('content-type'), base64: bytes.toString('base64') }));
-      else if (/^text\//.test(res.headers.get('content-type') ?? '')) c.io.stdout(safe(bytes.toString('utf8'), { multiline: true }));
-      else c.note(`${path}: ${bytes.length} bytes of binary data (use --json for base64)`);
+      await printServedFile(c, c.client().path('getSubmissionFile', { collab: c.collab(), id }, { path }), path);
     },
   },
 ];

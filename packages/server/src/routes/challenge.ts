@@ -1,4 +1,4 @@
-import { createReadStream, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { AgoraError, challengeRoutes as r, isPublicChallengePath, looksLikeText } from '@agora/core';
 import type { Hono } from 'hono';
@@ -55,12 +55,12 @@ export function mountChallenge(app: Hono<AppEnv>) {
     if (real !== join(realpathSync(dir), ...query.path.split('/')) || !lstatSync(abs).isFile()) throw refuse();
     const size = lstatSync(abs).size;
     const head = Buffer.alloc(Math.min(size, SNIFF_BYTES));
-    await new Promise<void>((resolve, reject) => {
-      const s = createReadStream(abs, { start: 0, end: Math.max(0, head.length - 1) });
-      let off = 0;
-      s.on('data', (c) => { (c as Buffer).copy(head, off); off += (c as Buffer).length; });
-      s.on('end', resolve).on('error', reject);
-    });
+    const fd = openSync(abs, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
     const text = looksLikeText(head);
     return streamResponse(createReadStream(abs), {
       'content-type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
