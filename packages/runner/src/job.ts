@@ -4,7 +4,8 @@
 import { copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { AgoraError, Slug, type ChallengeSpec, type ClaimedJob, type RunnerEnvironment } from '@agora/core';
-import { loadChallengeDir, type LoadedChallenge } from '@agora/store';
+// The subpath, not '@agora/store': its index opens databases (PGlite, pg), which a runner never needs.
+import { loadChallengeDir, type LoadedChallenge } from '@agora/store/challenge-dir';
 import { BadBundleError, entryProblem, extractBundle, shown } from './bundle.ts';
 import { jobEnvironment, type HostFingerprint } from './environment.ts';
 import { harnessPath, startHarness, type HarnessRun } from './harness.ts';
