@@ -1,5 +1,11 @@
-"""Check the Gemma4Static decode path against the transformers reference (greedy, teacher-forced margins),
-eager and compiled. Usage: python3 tools/check_static_engine.py MODEL_DIR"""
+"""Check the example engines against the transformers reference on a GPU: greedy decodes scored teacher-forced by
+the reference (tokens not ranked first, and by how much), first divergence from the reference's own greedy decode,
+decode speed, start-up time, and the measured bandwidth ceiling.
+
+  python3 tools/check_static_engine.py MODEL_DIR [TOKENS] [MODE,MODE...]
+
+A MODE is ENGINE:HOW with ENGINE hf|static and HOW graph, compile, or compile with +fuse, +tune, +small=N."""
+import json
 import os
 import sys
 import time
@@ -11,35 +17,49 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(HERE, "submissions", "baseline"))
 sys.path.insert(0, HERE)
 import agora_serve as S  # noqa: E402
+from harness import data, system  # noqa: E402
 from harness.reference import Reference  # noqa: E402
-from harness import data  # noqa: E402
 
 model = sys.argv[1]
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 128
+MODES = sys.argv[3].split(",") if len(sys.argv) > 3 else ["static:graph", "static:compile", "static:compile+fuse"]
+wb = system.weight_bytes(model)
+bw = system.measure_bandwidth()
+ceiling = bw["gbps"] * 1e9 / wb["bytes_per_token"] if bw else None
+print(json.dumps({"weight_bytes": wb, "bandwidth": bw, "ceiling_tokens_per_s": ceiling}), flush=True)
 ref = Reference(model)
-V = ref.vocab
-prompts = data.make_prompts("check", 3, V, 40, 40)
-N = int(sys.argv[2]) if len(sys.argv) > 2 else 48
-MODES = sys.argv[3].split(",") if len(sys.argv) > 3 else ["static:sdpa:graph", "static:manual:graph",
-                                                           "static:manual:default", "static:sdpa:default",
-                                                           "static:manual:reduce-overhead"]
+prompts = data.make_prompts("check", 3, ref.vocab, 40, 200)
+greedy = [ref.greedy(p, N) for p in prompts]
 for mode in MODES:
-    eng, attn, how = mode.split(":")
-    a = types.SimpleNamespace(device=None, dtype="bfloat16", max_len=512, engine=eng, attn=attn,
-                              keep_vocab=None, skip_layers=None, compile=how not in ("eager", "graph"),
-                              cuda_graph=how == "graph", compile_mode=how, fullgraph=True)
+    eng, how = mode.split(":")
+    flags = set(how.split("+"))
+    a = types.SimpleNamespace(device=None, dtype="bfloat16", max_len=1024, engine=eng, keep_vocab=None, skip_layers=None,
+                              decode_only=False, cuda_graph="graph" in flags, compile="compile" in flags,
+                              fuse="fuse" in flags, tune="tune" in flags,
+                              small_gemv=int(next((f[6:] for f in flags if f.startswith("small=")), 0)))
+    t0 = time.time()
     e = S.HFEngine(model, a)
-    for p in prompts:
-        t0 = time.time()
+    startup = time.time() - t0
+    rates, bad, fds, ttft = [], [], [], []
+    for p, g in zip(prompts, greedy):
+        torch.cuda.synchronize()
+        t1 = time.perf_counter()
         lp, tok = e.prefill(p)
+        ttft.append(time.perf_counter() - t1)
         out = [tok]
+        torch.cuda.synchronize()
+        t1 = time.perf_counter()
         for _ in range(N - 1):
             out.append(e.step(out[-1]))
-        el = time.time() - t0
+        rates.append((N - 1) / (time.perf_counter() - t1))
         sc = ref.score(p, out)
-        bad = [(i, round(x["ref_logit_top1"] - x["ref_logit_emitted"], 3)) for i, x in enumerate(sc["tokens"])
-               if x["emitted"] != x["ref_top1"]]
-        g = ref.greedy(p, N)
-        fd = next((i for i in range(N) if g[i] != out[i]), None)
-        print(mode, f"{N / el:.1f} tok/s", "first divergence vs reference greedy:", fd, "non-top1:", bad[:10], flush=True)
+        bad += [round(x["ref_logit_top1"] - x["ref_logit_emitted"], 3) for x in sc["tokens"] if x["emitted"] != x["ref_top1"]]
+        fds.append(next((i for i in range(N) if g[i] != out[i]), None))
+    tps = sum(rates) / len(rates)
+    print(json.dumps({"mode": mode, "startup_s": round(startup, 1), "decode_tokens_per_s": round(tps, 1),
+                      "prefill_ms": [round(x * 1e3, 1) for x in ttft],
+                      "share_of_ceiling": round(tps / ceiling, 3) if ceiling else None,
+                      "non_top1": len(bad), "of": N * len(prompts), "worst_margin": max(bad, default=0.0),
+                      "first_divergence_vs_reference_greedy": fds}), flush=True)
     del e
     torch.cuda.empty_cache()

@@ -1,8 +1,9 @@
 """Example llm-decode submission server: OpenAI-compatible /v1/completions over token ids, batch 1, greedy.
 
 One file, stdlib HTTP only. Engines:
-  - transformers checkpoints (Gemma4ForCausalLM or any AutoModelForCausalLM) with a static KV cache;
-    optional torch.compile of the decode step with CUDA graphs (--compile);
+  - transformers checkpoints (Gemma4ForCausalLM or any AutoModelForCausalLM) with transformers' StaticCache
+    (--engine hf), or Gemma4Static (--engine static): the model's weights with an own static KV cache, the decode
+    step captured as a CUDA graph (--cuda-graph), its layers compiled by Inductor first (--compile);
   - the plain-PyTorch toy model (config model_type agora_toy_gemma4) used by the CPU tests.
 Deliberately broken variants for the guardrail demonstrations: --skip-layers, --keep-vocab.
 
@@ -73,17 +74,89 @@ class ToyEngine:
         return self._pick(self._logits(h)[-1])
 
 
-class Gemma4Static:
-    """A gpt-fast-style decode path over a transformers Gemma 4 text model: the model's own modules and weights,
-    with our own static KV cache indexed by a position tensor and an explicit mask, so that a decode step has
-    fixed shapes and no Python-side state (friendly to torch.compile and CUDA graphs)."""
+def gemma4_rms_norm(x, weight, eps):
+    """Gemma 4's RMSNorm as transformers computes it: float32 statistics, the weight multiplied as is, cast back."""
+    xf = x.float()
+    y = xf * torch.pow(xf.pow(2).mean(-1, keepdim=True) + eps, -0.5)
+    if weight is not None:
+        y = y * weight.float()
+    return y.type_as(x)
 
-    def __init__(self, hf, max_len, device, dtype):
+
+def linear(x, weight, small=0):
+    """x @ weight.T; for one token and a weight of at most `small` elements as a float32 multiply-and-sum, which
+    Inductor turns into one fused reduction kernel (cuBLAS is latency-bound on such small matrices)."""
+    if x.shape[-2] == 1 and weight.numel() <= small:
+        return (x.unsqueeze(-2).float() * weight.float()).sum(-1).to(x.dtype)
+    return torch.nn.functional.linear(x, weight)
+
+
+def gemma4_layer(x, ple, cos, sin, mask, K, V, pos, w, shared, eps, rope, small=0):
+    """One Gemma 4 decoder layer as a pure function of tensors (the math of transformers' modules, op for op), so
+    that torch.compile traces it once per layer kind instead of once per layer. Writes this step's keys and values
+    into K, V at pos unless the layer reads another layer's cache (shared)."""
+    B, T, _ = x.shape
+    hd = w["qn"].shape[0]
+    h = gemma4_rms_norm(x, w["ln_in"], eps)
+    if "qkv" in w:
+        nq, nk = w["nq"], w["nk"]
+        qkv = linear(h, w["qkv"], small)
+        q, k, v = qkv[..., :nq], qkv[..., nq:nq + nk], qkv[..., nq + nk:]
+        if v.shape[-1] == 0:
+            v = k
+    else:
+        q = linear(h, w["q"], small)
+        k = v = None
+        if not shared:
+            k = linear(h, w["k"], small)
+            v = linear(h, w["v"], small) if "v" in w else k
+    q = rope(gemma4_rms_norm(q.view(B, T, -1, hd), w["qn"], eps), cos, sin, unsqueeze_dim=2).transpose(1, 2)
+    if not shared:
+        k = rope(gemma4_rms_norm(k.view(B, T, -1, hd), w["kn"], eps), cos, sin, unsqueeze_dim=2).transpose(1, 2)
+        v = gemma4_rms_norm(v.view(B, T, -1, hd), None, eps).transpose(1, 2)
+        K.index_copy_(2, pos, k)
+        V.index_copy_(2, pos, v)
+    if T == 1:
+        # one token: the query heads of a KV group become that group's query rows, so K and V are read in place
+        # (enable_gqa would materialise them once per query head)
+        nkv = K.shape[1]
+        o = torch.nn.functional.scaled_dot_product_attention(q.reshape(B, nkv, -1, hd), K, V, attn_mask=mask,
+                                                             scale=w["scaling"]).reshape(B, -1, 1, hd)
+    else:
+        o = torch.nn.functional.scaled_dot_product_attention(q, K, V, attn_mask=mask, scale=w["scaling"],
+                                                             enable_gqa=True)
+    o = linear(o.transpose(1, 2).reshape(B, T, -1), w["o"], small)
+    x = x + gemma4_rms_norm(o, w["ln_post_attn"], eps)
+    h = gemma4_rms_norm(x, w["ln_pre_ff"], eps)
+    if "gate_up" in w:
+        gate, up = linear(h, w["gate_up"], small).chunk(2, dim=-1)
+    else:
+        gate, up = linear(h, w["gate"], small), linear(h, w["up"], small)
+    h = linear(torch.nn.functional.gelu(gate, approximate="tanh") * up, w["down"], small)
+    x = x + gemma4_rms_norm(h, w["ln_post_ff"], eps)
+    if ple is not None:
+        h = torch.nn.functional.gelu(linear(x, w["ple_gate"], small), approximate="tanh") * ple
+        x = x + gemma4_rms_norm(linear(h, w["ple_proj"], small), w["ln_ple"], eps)
+    if "scalar" in w:
+        x = x * w["scalar"]
+    return x
+
+
+class Gemma4Static:
+    """A gpt-fast-style decode path over a transformers Gemma 4 text model: the model's own weights, with our own
+    static KV cache indexed by a position tensor and explicit masks, so that a decode step has fixed shapes and no
+    Python-side state (friendly to CUDA graphs). Layers run as gemma4_layer over the weights; with compile_layers
+    the one-token step of each layer kind is compiled by Inductor (fused norms, rotary and activations)."""
+
+    def __init__(self, hf, max_len, device, dtype, fuse=False):
         from transformers.models.gemma4 import modeling_gemma4 as mg
 
         self.rope = mg.apply_rotary_pos_emb
         self.m = hf.model
         cfg = hf.config
+        if getattr(cfg, "hidden_activation", "gelu_pytorch_tanh") != "gelu_pytorch_tanh":
+            raise ValueError(f"Gemma4Static assumes gelu_pytorch_tanh, the config has {cfg.hidden_activation}")
+        self.eps = cfg.rms_norm_eps
         self.types = list(cfg.layer_types)
         self.window = cfg.sliding_window
         self.layers = list(self.m.layers)
@@ -100,38 +173,52 @@ class Gemma4Static:
                 nkv = a.k_proj.out_features // a.head_dim
                 self.k[i] = torch.zeros(1, nkv, max_len, a.head_dim, dtype=dtype, device=device)
                 self.v[i] = torch.zeros(1, nkv, max_len, a.head_dim, dtype=dtype, device=device)
+        self.w = [self._weights(i, L, fuse) for i, L in enumerate(self.layers)]
+        # rotary tables for every position, computed once by the model's own rotary module
+        with torch.inference_mode():
+            probe = torch.zeros(1, 1, cfg.hidden_size, dtype=dtype, device=device)
+            allpos = torch.arange(max_len, device=device)[None]
+            self.rot = {t: self.m.rotary_emb(probe, allpos, t) for t in set(self.types)}
         self.kpos = torch.arange(max_len, device=device)
         self.skip = set()
         self.decode_skip = set()  # layers skipped only when decoding one token (path splitting demo)
-        self.attn_impl = "sdpa"
+        self.step_layer = gemma4_layer
+        self.small = 0
 
-    def _attn(self, i, a, h, cos, sin, pos, mask):
-        B, T, _ = h.shape
-        hd = a.head_dim
-        q = a.q_norm(a.q_proj(h).view(B, T, -1, hd))
-        q = self.rope(q, cos, sin, unsqueeze_dim=2).transpose(1, 2)
-        if self.shared[i]:
-            j = self.src[self.types[i]]
-            K, V = self.k[j], self.v[j]
+    def _weights(self, i, L, fuse):
+        a = L.self_attn
+        w = {"ln_in": L.input_layernorm.weight, "qn": a.q_norm.weight, "o": a.o_proj.weight,
+             "ln_post_attn": L.post_attention_layernorm.weight, "ln_pre_ff": L.pre_feedforward_layernorm.weight,
+             "down": L.mlp.down_proj.weight, "ln_post_ff": L.post_feedforward_layernorm.weight,
+             "scaling": float(a.scaling)}
+        has_v = getattr(a, "v_proj", None) is not None
+        if fuse and not self.shared[i]:
+            parts = [a.q_proj.weight, a.k_proj.weight] + ([a.v_proj.weight] if has_v else [])
+            w["qkv"] = torch.cat(parts).contiguous()
+            w["nq"], w["nk"] = a.q_proj.out_features, a.k_proj.out_features
         else:
-            k = a.k_proj(h).view(B, T, -1, hd)
-            v = a.v_proj(h).view(B, T, -1, hd) if getattr(a, "v_proj", None) is not None else k
-            k = self.rope(a.k_norm(k), cos, sin, unsqueeze_dim=2).transpose(1, 2)
-            v = a.v_norm(v).transpose(1, 2)
-            self.k[i].index_copy_(2, pos, k)
-            self.v[i].index_copy_(2, pos, v)
-            K, V = self.k[i], self.v[i]
-        if self.attn_impl == "sdpa":
-            o = torch.nn.functional.scaled_dot_product_attention(q, K, V, attn_mask=mask, scale=a.scaling,
-                                                                 enable_gqa=True)
-        else:  # explicit grouped attention with a float32 softmax
-            nkv = K.shape[1]
-            qg = q.reshape(B, nkv, -1, hd)  # [B, kv, group*T, hd] (heads of one group are contiguous)
-            sc = torch.matmul(qg, K.transpose(-1, -2)).float() * a.scaling
-            m_ = mask.expand(B, q.shape[1], T, -1).reshape(B, nkv, -1, mask.shape[-1])
-            sc = sc.masked_fill(~m_, float("-inf")).softmax(-1).to(V.dtype)
-            o = torch.matmul(sc, V).reshape(B, -1, T, hd)
-        return a.o_proj(o.transpose(1, 2).reshape(B, T, -1))
+            w["q"] = a.q_proj.weight
+        if not self.shared[i]:
+            w["kn"] = a.k_norm.weight
+            if "qkv" not in w:
+                w["k"] = a.k_proj.weight
+                if has_v:
+                    w["v"] = a.v_proj.weight
+        if fuse:
+            w["gate_up"] = torch.cat([L.mlp.gate_proj.weight, L.mlp.up_proj.weight]).contiguous()
+        else:
+            w["gate"], w["up"] = L.mlp.gate_proj.weight, L.mlp.up_proj.weight
+        if getattr(L, "per_layer_input_gate", None) is not None:
+            w["ple_gate"], w["ple_proj"] = L.per_layer_input_gate.weight, L.per_layer_projection.weight
+            w["ln_ple"] = L.post_per_layer_input_norm.weight
+        if getattr(L, "layer_scalar", None) is not None:
+            w["scalar"] = L.layer_scalar
+        return w
+
+    def compile_layers(self, small=0):
+        """Compile the one-token layer step (one graph per layer kind; prefill stays eager)."""
+        self.step_layer = torch.compile(gemma4_layer, fullgraph=True, dynamic=False)
+        self.small = small
 
     def forward(self, ids, pos):
         """ids [1, T], pos [T] -> final-normed hidden states [1, T, H]; writes the KV of these positions."""
@@ -140,30 +227,20 @@ class Gemma4Static:
         ple = None
         if getattr(m, "hidden_size_per_layer_input", 0):
             ple = m.project_per_layer_inputs(x, m.get_per_layer_inputs(ids, x))
-        position_ids = pos.unsqueeze(0)
-        pe = {t: m.rotary_emb(x, position_ids, t) for t in set(self.types)}
+        pe = {t: (c[:, pos], s[:, pos]) for t, (c, s) in self.rot.items()}
         qp, kp = pos[:, None], self.kpos[None, :]
         causal = kp <= qp
         masks = {"full_attention": causal[None, None], "sliding_attention": (causal & (qp - kp < self.window))[None, None]}
-        skip = self.skip | self.decode_skip if ids.shape[1] == 1 else self.skip
-        for i, L in enumerate(self.layers):
+        one = ids.shape[1] == 1
+        skip = self.skip | self.decode_skip if one else self.skip
+        fn = self.step_layer if one else gemma4_layer
+        for i in range(len(self.layers)):
             if i in skip:
                 continue
             t = self.types[i]
-            res = x
-            h = L.input_layernorm(x)
-            h = self._attn(i, L.self_attn, h, pe[t][0], pe[t][1], pos, masks[t])
-            x = res + L.post_attention_layernorm(h)
-            res = x
-            h = L.post_feedforward_layernorm(L.mlp(L.pre_feedforward_layernorm(x)))
-            x = res + h
-            if ple is not None:
-                res = x
-                h = L.act_fn(L.per_layer_input_gate(x)) * ple[:, :, i, :]
-                x = res + L.post_per_layer_input_norm(L.per_layer_projection(h))
-            ls = getattr(L, "layer_scalar", None)
-            if ls is not None:
-                x = x * ls
+            kv = self.src[t] if self.shared[i] else i
+            x = fn(x, None if ple is None else ple[:, :, i, :], pe[t][0], pe[t][1], masks[t], self.k[kv], self.v[kv],
+                   pos, self.w[i], self.shared[i], self.eps, self.rope, self.small if one else 0)
         return m.norm(x)
 
 
@@ -185,8 +262,7 @@ class HFEngine:
         self.max_len = args.max_len
         self.engine = args.engine
         if self.engine == "static":
-            self.fast = Gemma4Static(self.model, self.max_len, self.device, dtype)
-            self.fast.attn_impl = args.attn
+            self.fast = Gemma4Static(self.model, self.max_len, self.device, dtype, fuse=args.fuse)
         else:
             from transformers import StaticCache
 
@@ -209,22 +285,19 @@ class HFEngine:
             log("skipping layers", idx)
         self.tok = torch.zeros((1, 1), dtype=torch.long, device=self.device)
         self.pos = torch.zeros((1,), dtype=torch.long, device=self.device)
-        self.step_fn = self._step_eager
         self.graph = None
-        if args.cuda_graph and not args.compile:
-            self._capture()
+        self.prefill_graphs = {}
         if args.compile:
-            if self.engine == "static":
-                for b in list(self.fast.k.values()) + list(self.fast.v.values()) + [self.fast.kpos]:
-                    torch._dynamo.mark_static_address(b)
-            self.step_fn = torch.compile(self._step_eager, mode=None if args.compile_mode == "default" else
-                                         args.compile_mode, fullgraph=args.fullgraph)
-            t0 = time.time()
-            lp, tok = self.prefill([2] + list(range(3, 40)))
-            for _ in range(4):
-                tok = self.step(tok)
-            log(f"decode step compiled with {args.compile_mode}{' fullgraph' if args.fullgraph else ''} "
-                f"and warmed up in {time.time() - t0:.1f}s")
+            if self.engine != "static":
+                raise ValueError("--compile needs --engine static")
+            import torch._inductor.config as inductor_config
+
+            inductor_config.coordinate_descent_tuning = args.tune
+            self.fast.compile_layers(args.small_gemv)
+        if args.cuda_graph or args.compile:
+            self._capture()
+        if args.compile and self.rows is None:
+            self._capture_prefill()
 
     @torch.inference_mode()
     def _capture(self):
@@ -242,6 +315,36 @@ class HFEngine:
             self.graph_out = self._step_eager(self.tok, self.pos)
         torch.cuda.synchronize()
         log(f"decode step captured as a CUDA graph in {time.time() - t0:.1f}s")
+
+    @torch.inference_mode()
+    def _capture_prefill(self):
+        """One CUDA graph per prompt-length bucket (powers of two). A prompt is padded to its bucket: the padding's
+        keys and values land beyond the prompt, where every decode step overwrites them before it can attend them."""
+        t0 = time.time()
+        pool = torch.cuda.graph_pool_handle()
+        T = 16
+        while T <= self.max_len:
+            ids = torch.zeros((1, T), dtype=torch.long, device=self.device)
+            n = torch.ones((1,), dtype=torch.long, device=self.device)
+            st = torch.cuda.Stream()
+            st.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(st):
+                self._prefill_core(ids, n)
+            torch.cuda.current_stream().wait_stream(st)
+            g = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(g, pool=pool):
+                out = self._prefill_core(ids, n)
+            self.prefill_graphs[T] = (g, ids, n, out)
+            T *= 2
+        torch.cuda.synchronize()
+        log(f"prefill captured as CUDA graphs for {sorted(self.prefill_graphs)} tokens in {time.time() - t0:.1f}s")
+
+    def _prefill_core(self, ids, n):
+        """ids [1, T] (padded), n [1] true length -> log-probabilities of ids[1:] [T-1], next token [1]."""
+        h = self._backbone(ids, torch.arange(ids.shape[1], device=ids.device))[0]
+        logits = self._head(h).float()
+        got = logits[:-1].gather(1, ids[0, 1:, None]).squeeze(1) - torch.logsumexp(logits[:-1], dim=-1)
+        return got, logits.index_select(0, n - 1).argmax(-1)
 
     def _head(self, h):
         logits = torch.nn.functional.linear(h, self.lm_w)
@@ -267,6 +370,15 @@ class HFEngine:
     def prefill(self, ids):
         if len(ids) + 1 > self.max_len:
             raise ValueError(f"prompt of {len(ids)} tokens exceeds --max-len {self.max_len}")
+        self.n = len(ids)
+        bucket = next((T for T in sorted(self.prefill_graphs) if T >= len(ids)), None)
+        if bucket is not None:
+            g, buf, n, (got, nxt) = self.prefill_graphs[bucket]
+            buf.zero_()
+            buf[0, :len(ids)].copy_(torch.tensor(ids, dtype=torch.long))
+            n.fill_(len(ids))
+            g.replay()
+            return [None] + got[:len(ids) - 1].tolist(), int(nxt.item())
         if self.engine != "static":
             self.cache.reset()
         t = torch.tensor([ids], dtype=torch.long, device=self.device)
@@ -287,7 +399,7 @@ class HFEngine:
             self.graph.replay()
             nxt = self.graph_out
         else:
-            nxt = self.step_fn(self.tok, self.pos)
+            nxt = self._step_eager(self.tok, self.pos)
         self.n += 1
         return self._pick(nxt.item())
 
@@ -434,11 +546,14 @@ def main(argv=None, **defaults):
     ap.add_argument("--max-len", type=int, default=2048)
     ap.add_argument("--engine", choices=["hf", "static"], default="hf",
                     help="hf: transformers forward with its StaticCache; static: Gemma4Static (own static KV cache)")
-    ap.add_argument("--attn", choices=["sdpa", "manual"], default="sdpa")
     ap.add_argument("--cuda-graph", action="store_true", help="capture the eager decode step as a CUDA graph")
-    ap.add_argument("--compile", action="store_true")
-    ap.add_argument("--compile-mode", default="reduce-overhead")
-    ap.add_argument("--fullgraph", action="store_true")
+    ap.add_argument("--compile", action="store_true",
+                    help="static engine: compile each layer kind's one-token step with Inductor, then capture the "
+                         "whole decode step as a CUDA graph")
+    ap.add_argument("--fuse", action="store_true", help="static engine: one q/k/v and one gate/up matrix per layer")
+    ap.add_argument("--tune", action="store_true", help="with --compile: Inductor's coordinate-descent tuning")
+    ap.add_argument("--small-gemv", type=int, default=0, metavar="N",
+                    help="with --compile: one-token products with weights of at most N elements as fused reductions")
     ap.add_argument("--skip-layers", default=None, help="deliberately broken: layer indices to skip, e.g. 30-36")
     ap.add_argument("--keep-vocab", default=None, help="deliberately broken: JSON list of token ids to keep")
     ap.add_argument("--decode-only", action="store_true",

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The example submissions scored on a GPU host that cannot reach the server, through Agora's offline runner path,
+# and imported into a collaboration (BENCHMARKS.md, "Through the offline runner").
+#
+#   here:      bash challenges/llm-decode/tools/h100_collab.sh prepare   # server, collaboration, agents, submissions,
+#                                                                        # jobs; exported to .agora/h100/carry
+#              bash scripts/gpu-host-kit.sh .agora/gpu-host-kit          # Node and the runner for a host without them
+#   GPU host:  bash challenges/llm-decode/tools/h100_collab.sh run       # in a copy of the checkout with both folders
+#   here:      bash challenges/llm-decode/tools/h100_collab.sh upload    # results in; prints the leaderboard
+#
+# The local server keeps its embedded database in .agora/h100/db between `prepare` and `upload` and is stopped in
+# between. `run` writes one .tgz per finished job folder to .agora/h100/carry/done (bring that folder back).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+W=${AGORA_H100_WORK:-$ROOT/.agora/h100}
+CARRY=$W/carry
+PORT=${AGORA_H100_PORT:-7463}
+export AGORA_CONFIG=$W/config.json AGORA_URL=http://127.0.0.1:$PORT
+agora() { "$ROOT/packages/cli/bin/agora" "$@"; }
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
+
+start_server() {
+  setsid "$ROOT/packages/cli/bin/agora" serve --data "$W/db" --port "$PORT" >>"$W/server.log" 2>&1 &
+  echo $! >"$W/server.pid"
+  for _ in $(seq 100); do curl -sf "$AGORA_URL/openapi.json" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "the server did not start: $W/server.log" >&2; exit 1
+}
+stop_server() { kill -- "-$(cat "$W/server.pid")" 2>/dev/null || true; wait 2>/dev/null || true; }
+
+# Jobs in the order the GPU host runs them: what the figures need most comes first. name|bundle|agent|repeats
+JOBS=(
+  "opt-1|optimized-cuda-graph|ada|"
+  "skip|broken-skip-layers|bob|"
+  "baseline|baseline|cy|1"
+  "opt-2|optimized-cuda-graph|ada|"
+  "opt-3|optimized-cuda-graph|ada|"
+  "opt-4|optimized-cuda-graph|ada|"
+  "opt-5|optimized-cuda-graph|ada|"
+  "path-split|broken-path-split|bob|"
+)
+
+prepare() {
+  [ -e "$W" ] && { echo "$W exists: remove it first (it holds the previous import's database)" >&2; exit 1; }
+  mkdir -p "$CARRY/jobs"
+  start_server
+  trap stop_server EXIT
+  for _ in $(seq 50); do grep -q '^  agora_' "$W/server.log" && break; sleep 0.2; done
+  grep -o '^  agora_[A-Za-z0-9_-]*' "$W/server.log" | tr -d ' ' | agora login --url "$AGORA_URL" >/dev/null
+  local slug
+  slug=llm-decode-h100
+  agora init "$ROOT/challenges/llm-decode" --slug "$slug" --title "llm-decode on one H100 (offline runner)" >/dev/null
+  agora use "$slug" >/dev/null
+  declare -A sub
+  for who in ada bob cy; do
+    code=$(agora invite --role participant --json | field "['code']")
+    agora register --invite "$code" --handle "$who" --owner "$who-lab" --model "example" >/dev/null
+  done
+  S="$ROOT/challenges/llm-decode/submissions"
+  sub[baseline]=$(agora --profile cy submit "$S/baseline" --title "baseline: transformers, StaticCache, eager" --json | field "['submission']['id']")
+  sub[optimized-cuda-graph]=$(agora --profile ada submit "$S/optimized-cuda-graph" --title "Gemma4Static: compiled layers + CUDA graphs" \
+    --parent "${sub[baseline]}" --lever compile --lever cuda-graph --json | field "['submission']['id']")
+  sub[broken-skip-layers]=$(agora --profile bob submit "$S/broken-skip-layers" --title "skip 6 layers (broken on purpose)" \
+    --parent "${sub[optimized-cuda-graph]}" --credit ada --json | field "['submission']['id']")
+  sub[broken-path-split]=$(agora --profile bob submit "$S/broken-path-split" --title "path splitting (broken on purpose)" \
+    --parent "${sub[optimized-cuda-graph]}" --credit ada --json | field "['submission']['id']")
+  : >"$CARRY/jobs.tsv"
+  for spec in "${JOBS[@]}"; do
+    IFS='|' read -r name bundle who repeats <<<"$spec"
+    id=$(agora --profile "$who" jobs run "${sub[$bundle]}" --split public ${repeats:+--repeats $repeats} --json | field "['id']")
+    printf '%s\t%s\t%s\n' "$name" "$id" "$bundle" >>"$CARRY/jobs.tsv"
+  done
+  export AGORA_RUNNER_TOKEN
+  AGORA_RUNNER_TOKEN=$(agora runner create --name h100-offline --labels gpu,h100 --for "$slug" --json | field "['token']")
+  echo "$AGORA_RUNNER_TOKEN" >"$W/runner-token"
+  for _ in "${JOBS[@]}"; do
+    d=$(mktemp -d "$CARRY/jobs/export-XXXX")
+    rmdir "$d"
+    agora runner export --out "$d" --labels gpu,h100 >/dev/null
+    id=$(field "['job']['jobId']" <"$d/job.json")
+    name=$(awk -F'\t' -v id="$id" '$2 == id {print $1}' "$CARRY/jobs.tsv")
+    mv "$d" "$CARRY/jobs/$name"
+  done
+  echo "exported: $(ls "$CARRY/jobs" | tr '\n' ' ')"
+}
+
+run() {
+  local kit=${AGORA_KIT:-$ROOT/.agora/gpu-host-kit}
+  export AGORA_LLM_DECODE_MODEL=${AGORA_LLM_DECODE_MODEL:-/srv/agora/model} PYTHONUNBUFFERED=1
+  mkdir -p "$CARRY/done"
+  if [ ! -f "$AGORA_LLM_DECODE_MODEL/config.json" ]; then
+    (cd "$ROOT/challenges/llm-decode" && python3 tools/make_checkpoint.py --size full --out "$AGORA_LLM_DECODE_MODEL")
+  fi
+  "$kit/agora-offline" --check
+  while IFS=$'\t' read -r name id bundle; do
+    [ -e "$CARRY/done/$name.tgz" ] && continue
+    echo "=== $(date -u +%T) job $id ($name, $bundle)"
+    "$kit/agora-offline" "$CARRY/jobs/$name" --challenges "$ROOT/challenges" || echo "run-offline exited $?"
+    tar -czf "$CARRY/done/$name.tgz.part" -C "$CARRY/jobs" "$name" && mv "$CARRY/done/$name.tgz.part" "$CARRY/done/$name.tgz"
+    echo "=== $(date -u +%T) job $id done"
+  done <"$CARRY/jobs.tsv"
+}
+
+upload() {
+  start_server
+  trap stop_server EXIT
+  export AGORA_RUNNER_TOKEN
+  AGORA_RUNNER_TOKEN=$(cat "$W/runner-token")
+  for f in "$CARRY"/done/*.tgz; do
+    name=$(basename "$f" .tgz)
+    tar -xzf "$f" -C "$CARRY/jobs"
+    agora runner upload "$CARRY/jobs/$name" || echo "upload of $name failed"
+  done
+  agora --profile ada jobs list
+  agora --profile ada leaderboard
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) run ;;
+  upload) upload ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
+esac
