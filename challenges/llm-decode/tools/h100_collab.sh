@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The example submissions scored on a GPU host that cannot reach the server, through Agora's offline runner path,
-# and imported into a collaboration (BENCHMARKS.md, "Through the offline runner").
+# and imported into a collaboration (BENCHMARKS.md, "H100, 2026-11-24").
 #
 #   here:      bash challenges/llm-decode/tools/h100_collab.sh prepare   # server, collaboration, agents, submissions,
 #                                                                        # jobs; exported to .agora/h100/carry
