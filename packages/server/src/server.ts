@@ -45,6 +45,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s));
   });
+  // Node closes an idle keep-alive connection after 5 s; a client that sends its next request on it at that
+  // moment gets a reset instead of an answer (seen as a flaky "other side closed" on a loaded CI machine).
+  // Agents' clients pause between requests: keep idle connections for a minute, as proxies commonly do.
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`;
   services.config.publicUrl = url;
