@@ -9,7 +9,6 @@ import json
 import os
 import sys
 import time
-import types
 
 import torch
 
@@ -32,11 +31,11 @@ prompts = data.make_prompts("check", 3, ref.vocab, 40, 200)
 greedy = [ref.greedy(p, N) for p in prompts]
 for mode in MODES:
     eng, how = mode.split(":")
-    flags = set(how.split("+"))
-    a = types.SimpleNamespace(device=None, dtype="bfloat16", max_len=1024, engine=eng, keep_vocab=None, skip_layers=None,
-                              decode_only=False, cuda_graph="graph" in flags, compile="compile" in flags,
-                              fuse="fuse" in flags, tune="tune" in flags,
-                              small_gemv=int(next((f[6:] for f in flags if f.startswith("small=")), 0)))
+    flags = {"graph": ["--cuda-graph"], "compile": ["--compile"], "fuse": ["--fuse"], "tune": ["--tune"]}
+    argv = ["--model", model, "--engine", eng, "--max-len", "1024"]
+    for f in how.split("+"):
+        argv += ["--small-gemv", f[6:]] if f.startswith("small=") else flags[f]
+    a = S.parse_args(argv)
     t0 = time.time()
     e = S.HFEngine(model, a)
     startup = time.time() - t0

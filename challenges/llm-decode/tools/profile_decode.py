@@ -3,7 +3,6 @@ one compiled step ranked by time. python3 tools/profile_decode.py MODEL_DIR [MAX
 import os
 import sys
 import time
-import types
 
 import torch
 
@@ -16,10 +15,9 @@ lens = [int(x) for x in (sys.argv[2] if len(sys.argv) > 2 else "2048,512").split
 flags = set((sys.argv[3] if len(sys.argv) > 3 else "compile+fuse").split("+"))
 prompt = [2] + [(i * 7919) % 200000 + 10 for i in range(199)]
 for n, max_len in enumerate(lens):
-    a = types.SimpleNamespace(device=None, dtype="bfloat16", max_len=max_len, engine="static", keep_vocab=None,
-                              skip_layers=None, decode_only=False, cuda_graph=True, compile="compile" in flags,
-                              fuse="fuse" in flags, tune="tune" in flags,
-                              small_gemv=int(next((f[6:] for f in flags if f.startswith("small=")), 0)))
+    argv = ["--model", model, "--engine", "static", "--max-len", str(max_len), "--cuda-graph"]
+    argv += [x for f in sorted(flags) for x in (["--small-gemv", f[6:]] if f.startswith("small=") else [f"--{f}"])]
+    a = S.parse_args(argv)
     e = S.HFEngine(model, a)
     _, tok = e.prefill(prompt)
     for _ in range(8):

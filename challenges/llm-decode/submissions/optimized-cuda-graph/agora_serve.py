@@ -234,7 +234,7 @@ class Gemma4Static:
             t = self.types[i]
             kv = self.src[t] if self.shared[i] else i
             x = fn(x, None if ple is None else ple[:, :, i, :], pe[t][0], pe[t][1], masks[t], self.k[kv], self.v[kv],
-                   pos, self.w[i], self.shared[i], self.eps, self.rope, self.small if one else 0)
+                   pos, self.w[i], self.shared[i], self.eps, self.rope, self.small)
         return m.norm(x)
 
 
@@ -298,15 +298,7 @@ class HFEngine:
         """Record one eager decode step as a CUDA graph (fixed shapes, no host syncs), replayed per token."""
         t0 = time.time()
         self.prefill([2] + list(range(3, 40)))
-        st = torch.cuda.Stream()
-        st.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(st):
-            for _ in range(3):
-                self._step_eager(self.tok, self.pos)
-        torch.cuda.current_stream().wait_stream(st)
-        self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
-            self.graph_out = self._step_eager(self.tok, self.pos)
+        self.graph, self.graph_out = capture_cuda_graph(lambda: self._step_eager(self.tok, self.pos), warmup=3)
         torch.cuda.synchronize()
         log(f"decode step captured as a CUDA graph in {time.time() - t0:.1f}s")
 
@@ -320,14 +312,7 @@ class HFEngine:
         while T <= self.max_len:
             ids = torch.zeros((1, T), dtype=torch.long, device=self.device)
             n = torch.ones((1,), dtype=torch.long, device=self.device)
-            st = torch.cuda.Stream()
-            st.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(st):
-                self._prefill_core(ids, n)
-            torch.cuda.current_stream().wait_stream(st)
-            g = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(g, pool=pool):
-                out = self._prefill_core(ids, n)
+            g, out = capture_cuda_graph(lambda: self._prefill_core(ids, n), warmup=1, pool=pool)
             self.prefill_graphs[T] = (g, ids, n, out)
             T *= 2
         torch.cuda.synchronize()
@@ -337,8 +322,7 @@ class HFEngine:
         """ids [1, T] (padded), n [1] true length -> log-probabilities of ids[1:] [T-1], next token [1]."""
         h = self._backbone(ids, torch.arange(ids.shape[1], device=ids.device))[0]
         logits = self._head(h).float()
-        got = logits[:-1].gather(1, ids[0, 1:, None]).squeeze(1) - torch.logsumexp(logits[:-1], dim=-1)
-        return got, logits.index_select(0, n - 1).argmax(-1)
+        return token_logprobs(logits, ids[0, 1:]), logits.index_select(0, n - 1).argmax(-1)
 
     def _head(self, h):
         logits = torch.nn.functional.linear(h, self.lm_w)
@@ -398,6 +382,21 @@ class HFEngine:
         return self._pick(nxt.item())
 
 
+def capture_cuda_graph(fn, warmup, pool=None):
+    """Run fn on a side stream first (allocations, lazy initialisation, compilation), then record it as a CUDA
+    graph. Returns the graph and fn's output, whose tensors each replay overwrites."""
+    st = torch.cuda.Stream()
+    st.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(st):
+        for _ in range(warmup):
+            fn()
+    torch.cuda.current_stream().wait_stream(st)
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g, pool=pool):
+        out = fn()
+    return g, out
+
+
 def _identity_layer(hidden_states, *args, **kwargs):
     return hidden_states
 
@@ -422,19 +421,23 @@ def load_keep(path):
     return torch.tensor(ids, dtype=torch.long)
 
 
+def token_logprobs(logits, nxt):
+    """logits [T, V'] float, nxt [T-1] column of each next token -> its log-probability at each position."""
+    return logits[:-1].gather(1, nxt.unsqueeze(1)).squeeze(1) - torch.logsumexp(logits[:-1], dim=-1)
+
+
 def prompt_logprobs(logits, ids, rows=None):
     """logits [T, V'] float -> per prompt position the log-probability of that prompt token (first: None)."""
-    lse = torch.logsumexp(logits[:-1], dim=-1)
     nxt = torch.tensor(ids[1:], dtype=torch.long, device=logits.device)
     if rows is not None:
         # map vocabulary ids into the kept rows; tokens outside the kept vocabulary get a floor value
         lut = torch.full((int(rows.max()) + 2 + int(nxt.max()),), -1, dtype=torch.long, device=logits.device)
         lut[rows.to(logits.device)] = torch.arange(rows.numel(), device=logits.device)
         j = lut[nxt]
-        got = logits[:-1].gather(1, j.clamp(min=0).unsqueeze(1)).squeeze(1) - lse
+        got = token_logprobs(logits, j.clamp(min=0))
         got = torch.where(j >= 0, got, torch.full_like(got, -100.0))
     else:
-        got = logits[:-1].gather(1, nxt.unsqueeze(1)).squeeze(1) - lse
+        got = token_logprobs(logits, nxt)
     return [None] + [float(x) for x in got.cpu()]
 
 
@@ -530,7 +533,7 @@ def make_handler(srv: Server):
     return H
 
 
-def main(argv=None, **defaults):
+def parse_args(argv=None, **defaults):
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=int(os.environ.get("AGORA_PORT", "8000")))
     ap.add_argument("--host", default="127.0.0.1")
@@ -554,7 +557,11 @@ def main(argv=None, **defaults):
                     help="deliberately broken (path splitting): apply --skip-layers to decode steps only, so that "
                          "prompt log-probabilities come from the clean model")
     ap.set_defaults(**defaults)
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def main(argv=None, **defaults):
+    args = parse_args(argv, **defaults)
     cfg = json.load(open(os.path.join(args.model, "config.json")))
     if cfg.get("model_type") == "agora_toy_gemma4":
         engine = ToyEngine(args.model, args)
