@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, open, readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -32,6 +32,22 @@ function chunks(src: ByteSource): AsyncIterable<Uint8Array> {
 }
 
 /** Passes chunks through while hashing and counting them; throws once `start + count` passes `maxBytes`. */
+/**
+ * Writes a new file (mode 0600) from a byte stream; on any failure the file is gone when this rejects.
+ * The file is opened before the pipeline starts: a write stream that opens its own file can create
+ * it after a failing source has already rejected the pipeline, behind the cleanup's back.
+ */
+export async function writeNewFile(src: AsyncIterable<Uint8Array>, file: string): Promise<void> {
+  const fh = await open(file, 'wx', 0o600);
+  try {
+    await pipeline(src, fh.createWriteStream());
+  } catch (err) {
+    await fh.close().catch(() => {});
+    await rm(file, { force: true });
+    throw err;
+  }
+}
+
 async function* metered(src: ByteSource, maxBytes: number, state: { size: number; hash: ReturnType<typeof createHash> | null }, what: string) {
   for await (const chunk of chunks(src)) {
     state.size += chunk.byteLength;
@@ -127,12 +143,7 @@ export class ArtifactStore {
     const maxBytes = opts.maxBytes ?? this.maxArtifactBytes;
     const tmp = this.tmpPath();
     const state = { size: 0, hash: createHash('sha256') };
-    try {
-      await pipeline(metered(src, maxBytes, state, 'upload'), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeNewFile(metered(src, maxBytes, state, 'upload'), tmp);
     return this.adopt(tmp, state.hash.digest('hex'), state.size, opts.expectSha256);
   }
 

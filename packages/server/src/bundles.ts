@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { AgoraError, byPath, normaliseArchivePath, pathSetProblems, quoted, type BundleEntry } from '@agora/core';
 import { create as tarCreate, Parser, type ReadEntry } from 'tar';
-import type { ByteSource } from './artifacts.ts';
+import { writeNewFile, type ByteSource } from './artifacts.ts';
 
 /**
  * Untrusted bundles, in and out. A tar.gz is read entry by entry and every file is written by
@@ -35,7 +34,7 @@ export async function saveBody(src: ByteSource, file: string, maxBytes: number):
       yield chunk;
     }
   }
-  await pipeline(limited(), createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+  await writeNewFile(limited(), file);
   return size;
 }
 
