@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import sys
 import tempfile
 import time
@@ -43,8 +44,12 @@ def parse(argv):
                     help="also serve this trusted submission (e.g. submissions/baseline) and time one of its "
                          "repeats after each of the submission's, for a paired speed-up")
     ap.add_argument("--no-bandwidth", action="store_true")
+    ap.add_argument("--prompt-seed", default=None,
+                    help="seed that draws each repeat's prompts and held-out probes from the split's pools "
+                         "(default: a fresh random one per job; recorded in extra.settings.prompt_seed)")
     ap.add_argument("--write-reference", action="store_true",
-                    help="store the first repeat's decodes as the split's reference decodes (baseline only)")
+                    help="store the split's reference decodes (baseline only): the timed decodes, plus an untimed "
+                         "decode of every pool prompt no repeat drew, for all of the split's prompts")
     ap.add_argument("--python", default=sys.executable, help="substituted for {python} in the serve command")
     ap.add_argument("--log-dir", default=None, help="where the submission's output goes (default: a temp dir)")
     return ap.parse_args(argv)
@@ -68,17 +73,49 @@ def resolve(a, s):
     return cfg
 
 
-def build_requests(split_data, cfg, split):
+def draw(pool_size, repeats, per_repeat, seed, what):
+    """Disjoint draws from a pool: shuffle the pool indices once (seeded), repeat r takes the next n.
+
+    n = per_repeat, reduced to pool_size // repeats when the pool cannot give every repeat per_repeat
+    distinct items; an item is never used by two repeats of a job. Returns (n, [[pool index]...]).
+    """
+    if per_repeat <= 0 or pool_size == 0:
+        return 0, [[] for _ in range(repeats)]
+    if pool_size < repeats:
+        raise RuntimeError(f"the split has {pool_size} {what}, fewer than the {repeats} repeats: every repeat needs "
+                           "its own (run tools/make_data.py with more, or fewer --repeats)")
+    n = min(per_repeat, pool_size // repeats)
+    order = list(range(pool_size))
+    random.Random(f"{what}-{seed}").shuffle(order)
+    return n, [order[r * n:(r + 1) * n] for r in range(repeats)]
+
+
+def timed_request(index, prompt):
+    """A decode request for pool prompt `index`."""
+    return {"kind": "timed", "index": index, "prompt": prompt, "heldout_from": None}
+
+
+def build_requests(split_data, cfg, split, seed):
+    """Per repeat, its own timed prompts and held-out probes, disjoint from every other repeat's.
+
+    Returns (requests per repeat, {"prompts": n, "heldout": m}): the counts per repeat actually used.
+    "index" of a request is its index in the split's pool (prompts.json / heldout.json).
+    """
     P = split_data["prompts"]
     if P is None:
         raise RuntimeError(f"no prompts for split '{split}' in {cfg['data']}: run tools/make_data.py first")
-    reqs = [{"kind": "timed", "index": i, "prompt": p, "heldout_from": None}
-            for i, p in enumerate(P["prompts"][: cfg["prompts"]])]
+    R = cfg["repeats"]
+    n, pdraw = draw(len(P["prompts"]), R, cfg["prompts"], seed, "prompts")
     H = split_data["heldout"]
-    if H is not None and cfg["heldout"]:
-        for j, t in enumerate(H["texts"][: cfg["heldout"]]):
-            reqs.append({"kind": "heldout", "index": j, "prompt": t["ids"], "heldout_from": t["heldout_from"]})
-    return reqs
+    texts = H["texts"] if H is not None else []
+    m, hdraw = draw(len(texts), R, cfg["heldout"] or 0, seed, "heldout")
+    per = []
+    for r in range(R):
+        reqs = [timed_request(i, P["prompts"][i]) for i in pdraw[r]]
+        reqs += [{"kind": "heldout", "index": j, "prompt": texts[j]["ids"], "heldout_from": texts[j]["heldout_from"]}
+                 for j in hdraw[r]]
+        per.append(reqs)
+    return per, {"prompts": n, "heldout": m}
 
 
 def run(a) -> dict:
@@ -101,7 +138,10 @@ def run(a) -> dict:
     env["sandbox"] = "none" if sb is None else {"exec": sb}
     res["environment"] = env
     split_data = data.load_split(cfg["data"], a.split)
-    reqs = build_requests(split_data, cfg, a.split)
+    seed = a.prompt_seed if a.prompt_seed is not None else secrets.token_hex(8)
+    cfg["prompt_seed"] = seed
+    per_repeat, drawn = build_requests(split_data, cfg, a.split, seed)
+    reqs = [q for rq in per_repeat for q in rq]  # every request of the job (shapes for the warm-up)
     wb = system.weight_bytes(cfg["model"])
     bw = None
     if cfg.get("measure_bandwidth", True):
@@ -111,7 +151,8 @@ def run(a) -> dict:
     log_dir = a.log_dir or tempfile.mkdtemp(prefix="agora-llm-decode-")
     os.makedirs(log_dir, exist_ok=True)
     log_path = os.path.join(log_dir, "submission.log")
-    outputs = []  # per repeat: list of (req, out)
+    outputs = []  # per repeat: the outputs of per_repeat[r], in the same positions
+    extra_decodes = {}
     deadline = t_job + cfg["max_wall_s"]
     sub = None
     base = None
@@ -136,16 +177,17 @@ def run(a) -> dict:
         clocks = []
         t = time.perf_counter()
         for r in range(cfg["repeats"]):
-            order = list(range(len(reqs)))
-            random.Random(f"order-{a.split}-{r}").shuffle(order)
+            rq = per_repeat[r]
+            order = list(range(len(rq)))
+            random.Random(f"order-{seed}-{r}").shuffle(order)
             clocks.append(system.clocks_now())
-            outs = _repeat(sub, reqs, order, cfg, deadline)
+            outs = _repeat(sub, rq, order, cfg, deadline)
             outputs.append(outs)
             secs = sum(o["t_end"] - o["t0"] for o in outs)
             res["metric"]["samples"].append(sum(len(o["tokens"]) for o in outs) / secs)
             if base is not None and base.get("proc") is not None:
                 try:
-                    bo = _repeat(base["proc"], reqs, order, cfg, deadline)
+                    bo = _repeat(base["proc"], rq, order, cfg, deadline)  # the same requests, same order
                     base["samples"].append(sum(len(o["tokens"]) for o in bo) / sum(o["t_end"] - o["t0"] for o in bo))
                 except client.SubmissionError as e:
                     if e.code == "job_timeout":
@@ -155,6 +197,8 @@ def run(a) -> dict:
                     base["proc"] = None
         timings["timed_s"] = time.perf_counter() - t
         env["clocks_during_repeats"] = clocks
+        if a.write_reference:
+            extra_decodes = _decode_rest_of_pool(sub, split_data, per_repeat, cfg, deadline)
     except client.SubmissionError as e:
         res["status"] = "failed"
         res["failure"] = {"code": e.code, "reason": e.reason[:4000]}
@@ -168,7 +212,7 @@ def run(a) -> dict:
     if sub is not None:
         res["extra"]["submission_log_tail"] = sub.log_tail(4000)
     if res["status"] == "ok":
-        score(res, cfg, reqs, outputs, split_data, a, timings)
+        score(res, cfg, per_repeat, outputs, split_data, a, timings, extra_decodes)
     tps = stats.mean(res["metric"]["samples"]) if res["metric"]["samples"] else None
     ds = system.datasheet_bandwidth(env.get("gpu"))
     res["extra"]["roofline"] = system.roofline(wb, bw["gbps"] if bw else None, ds, tps)
@@ -181,6 +225,13 @@ def run(a) -> dict:
     res["extra"]["settings"] = {k: cfg[k] for k in ("prompts", "max_tokens", "heldout", "repeats", "warmup",
                                                      "stream", "fidelity_tolerance", "fidelity_threshold",
                                                      "perplexity_ratio_threshold")}
+    # Each repeat has prompts and held-out probes of its own, drawn from the split's pools with this seed
+    # (docs/decisions/0072); the counts per repeat are below the settings where the pools are too small.
+    res["extra"]["settings"]["prompt_seed"] = seed
+    res["extra"]["settings"]["prompts_per_repeat"] = drawn["prompts"]
+    res["extra"]["settings"]["heldout_per_repeat"] = drawn["heldout"]
+    res["extra"]["settings"]["prompt_pool"] = len(split_data["prompts"]["prompts"])
+    res["extra"]["settings"]["heldout_pool"] = len(split_data["heldout"]["texts"]) if split_data["heldout"] else 0
     res["extra"]["model_dir"] = cfg["model"]
     res["extra"]["model_config"] = _model_summary(cfg["model"])
     if tps:
@@ -201,6 +252,14 @@ def _repeat(proc, reqs, order, cfg, deadline):
         outs[i] = client.complete(proc.port, reqs[i]["prompt"], cfg["max_tokens"], cfg["request_timeout_s"],
                                   cfg["stream"])
     return outs
+
+
+def _decode_rest_of_pool(proc, split_data, per_repeat, cfg, deadline):
+    """--write-reference: untimed decodes of the pool prompts no repeat drew, so the reference covers the pool."""
+    drawn = {q["index"] for rq in per_repeat for q in rq if q["kind"] == "timed"}
+    rest = [timed_request(i, p) for i, p in enumerate(split_data["prompts"]["prompts"]) if i not in drawn]
+    outs = _repeat(proc, rest, range(len(rest)), cfg, deadline)
+    return {q["index"]: o["tokens"] for q, o in zip(rest, outs)}
 
 
 def _start_baseline(cfg, a, log_dir, reqs, vocab, res):
@@ -253,7 +312,7 @@ def _model_summary(model_dir):
     return {k: c.get(k) for k in keys if k in c}
 
 
-def score(res, cfg, reqs, outputs, split_data, a, timings):
+def score(res, cfg, per_repeat, outputs, split_data, a, timings, extra_decodes=None):
     from .reference import Reference, perplexity
 
     t = time.perf_counter()
@@ -269,11 +328,12 @@ def score(res, cfg, reqs, outputs, split_data, a, timings):
     ref_heldout_cache = {}
     ttft, gaps, per_req_tps = [], [], []
     for r, outs in enumerate(outputs):
-        for req, o in zip(reqs, outs):
+        for req, o in zip(per_repeat[r], outs):
             emitted = o["tokens"]
             sc = ref.score(req["prompt"], emitted, req["heldout_from"])
             reference = None
-            if req["kind"] == "timed" and ref_decodes and req["index"] < len(ref_decodes):
+            if req["kind"] == "timed" and ref_decodes and req["index"] < len(ref_decodes) \
+                    and ref_decodes[req["index"]] is not None:  # by pool index: any subset of the pool works
                 reference = ref_decodes[req["index"]][: len(emitted)]
             scored.append({"tokens": sc["tokens"], "emitted": emitted, "reference": reference})
             if req["kind"] == "heldout":
@@ -307,6 +367,8 @@ def score(res, cfg, reqs, outputs, split_data, a, timings):
     fd = {k: v for k, v in fid.items() if k != "per_prompt"}
     fd["tolerance"] = cfg["fidelity_tolerance"]
     fd["first_divergence"] = [p["first_divergence"] for p in fid["per_prompt"]]
+    fd["first_divergence_from_reference_greedy"] = [p["first_divergence_from_reference_greedy"]
+                                                    for p in fid["per_prompt"]]
     all_m = [m for s in res["samples"] for m in s["margin"]]
     nz = [m for m in all_m if m > 0]
     fd["margin_of_emitted"] = {"nonzero_share": len(nz) / len(all_m) if all_m else 0.0,
@@ -325,7 +387,7 @@ def score(res, cfg, reqs, outputs, split_data, a, timings):
                                                            "teacher-forced over the held-out segments",
                                              "submission_perplexity": ppl_s, "reference_perplexity": ppl_r,
                                              "tokens": len(sub_lp), "requests_per_repeat":
-                                                 sum(1 for q in reqs if q["kind"] == "heldout")}})
+                                                 [sum(1 for q in rq if q["kind"] == "heldout") for rq in per_repeat]}})
     else:
         res["guardrails"].append({"name": "perplexity", "value": None,
                                   "threshold": cfg["perplexity_ratio_threshold"], "op": "<=", "passed": False,
@@ -336,10 +398,18 @@ def score(res, cfg, reqs, outputs, split_data, a, timings):
         "request_tokens_per_second": {f"p{q}": stats.percentile(per_req_tps, q) for q in (10, 50, 90)},
     }
     if a.write_reference:
-        decodes = [o["tokens"] for q, o in zip(reqs, outputs[0]) if q["kind"] == "timed"]
+        # decodes[i] belongs to pool prompt i: the timed decode of whichever repeat drew it, else the untimed
+        # decode after the repeats (every repeat has its own prompts, so the reference must cover the pool)
+        by_index = dict(extra_decodes or {})
+        for rq, outs in zip(per_repeat, outputs):
+            for q, o in zip(rq, outs):
+                if q["kind"] == "timed":
+                    by_index[q["index"]] = o["tokens"]
+        decodes = [by_index.get(i) for i in range(len(split_data["prompts"]["prompts"]))]
         p = data.write(cfg["data"], a.split, "reference", {
             "max_tokens": cfg["max_tokens"], "decodes": decodes,
-            "producer": {"submission": os.path.abspath(a.submission), "repeat": 0}})
+            "producer": {"submission": os.path.abspath(a.submission), "prompt_seed": cfg["prompt_seed"],
+                         "covers": "every pool prompt (timed decodes of the repeats, untimed for the rest)"}})
         res["extra"]["wrote_reference"] = p
     ref.close()
 

@@ -64,7 +64,7 @@ def score(prompts: Iterable[dict], tolerance: float) -> dict:
 
     Pools every emitted token of every prompt: fidelity = faithful tokens / emitted tokens.
     """
-    total = faithful = top1 = compared = matched = identical = with_ref = 0
+    total = faithful = top1 = compared = matched = identical = with_ref = on_greedy_path = 0
     per_prompt = []
     for p in prompts:
         s = score_prompt(p["tokens"], tolerance)
@@ -72,6 +72,12 @@ def score(prompts: Iterable[dict], tolerance: float) -> dict:
         if emitted is None:
             emitted = [t["emitted"] for t in p["tokens"]]
         e = exact_match(emitted, p.get("reference"))
+        # Teacher-forced on the emitted prefix, the reference's first choice up to the first disagreement is its
+        # own greedy decode: so this is the first divergence from the reference model's greedy decode, for every
+        # prompt, with no stored decode needed.
+        div = next((i for i, t in enumerate(p["tokens"]) if int(t["emitted"]) != int(t["ref_top1"])), None)
+        on_greedy_path += 1 if div is None else 0
+        e["first_divergence_from_reference_greedy"] = div
         total += s["tokens"]
         faithful += s["faithful"]
         top1 += s["top1"]
@@ -88,5 +94,6 @@ def score(prompts: Iterable[dict], tolerance: float) -> dict:
         "top1_rate": (top1 / total) if total else 1.0,
         "exact_match_rate": (matched / compared) if compared else None,
         "identical_prompt_rate": (identical / with_ref) if with_ref else None,
+        "reference_greedy_identical_rate": (on_greedy_path / len(per_prompt)) if per_prompt else None,
         "per_prompt": per_prompt,
     }

@@ -17,6 +17,7 @@ class ExampleBundles(unittest.TestCase):
     def test_shared_files_are_identical_copies(self):
         shared = {
             "agora_serve.py": os.path.join(SUBS, "baseline", "agora_serve.py"),
+            "decode_kernels.py": os.path.join(SUBS, "baseline", "decode_kernels.py"),
             "toy_gemma.py": os.path.join(ROOT, "harness", "toy_gemma.py"),
             "safetensors_lite.py": os.path.join(ROOT, "harness", "safetensors_lite.py"),
         }

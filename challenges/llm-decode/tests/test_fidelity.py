@@ -28,6 +28,12 @@ class FidelityVectors(unittest.TestCase):
                                     "ref_logit_top1": 1.0}], 10.0)
         self.assertEqual(s["faithful"], 0)
 
+    def test_first_divergence_from_reference_greedy_is_read_off_teacher_forcing(self):
+        tok = lambda e, top: {"emitted": e, "ref_top1": top, "ref_logit_emitted": 1.0, "ref_logit_top1": 1.2}  # noqa: E731
+        s = fidelity.score([{"tokens": [tok(5, 5), tok(6, 7), tok(8, 8)]}, {"tokens": [tok(1, 1)]}], tolerance=0.5)
+        self.assertEqual([p["first_divergence_from_reference_greedy"] for p in s["per_prompt"]], [1, None])
+        self.assertEqual(s["reference_greedy_identical_rate"], 0.5)
+
     def test_exact_match_first_divergence(self):
         self.assertEqual(fidelity.exact_match([1, 2, 3], [1, 2, 4])["first_divergence"], 2)
         self.assertIsNone(fidelity.exact_match([1, 2, 3], [1, 2, 3])["first_divergence"])

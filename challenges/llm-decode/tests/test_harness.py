@@ -27,6 +27,46 @@ def sh(args, **kw):
                           timeout=300, **kw)
 
 
+MEMO_SERVE = r'''"""The baseline, remembering its answers: a memoizing server (what the harness must defeat)."""
+import os
+import sys
+
+import agora_serve as S
+
+LOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "memo.log")
+
+
+class Memo:
+    def __init__(self, eng):
+        self.eng, self.memo, self.replay, self.rec = eng, {}, None, None
+
+    def prefill(self, ids):
+        key = tuple(ids)
+        with open(LOG, "a") as f:
+            f.write(("hit" if key in self.memo else "miss") + "\n")
+        if key in self.memo:
+            lp, toks = self.memo[key]
+            self.replay = iter(toks[1:])
+            return lp, toks[0]
+        lp, tok = self.eng.prefill(ids)
+        self.replay, self.rec = None, [tok]
+        self.memo[key] = (lp, self.rec)
+        return lp, tok
+
+    def step(self, tok):
+        if self.replay is not None:
+            return next(self.replay)
+        t = self.eng.step(tok)
+        self.rec.append(t)
+        return t
+
+
+_Server = S.Server
+S.Server = lambda engine, name: _Server(Memo(engine), name)
+S.main(sys.argv[1:])
+'''
+
+
 def check_result_schema(tc, r):
     """Mirror of HarnessResult (packages/core/src/schemas/result.ts)."""
     tc.assertEqual(set(r) - {"harness", "split", "status", "failure", "metric", "guardrails", "samples",
@@ -63,8 +103,8 @@ class HarnessEndToEnd(unittest.TestCase):
         cls.data = os.path.join(cls.tmp, "data")
         r = sh(["tools/make_checkpoint.py", "--size", "toy", "--out", cls.model])
         assert r.returncode == 0, r.stderr
-        for split in ("public", "private"):
-            r = sh(["tools/make_data.py", "--model", cls.model, "--split", split, "--data", cls.data, "--prompts", "5",
+        for split, n in (("public", "5"), ("private", "5"), ("wide", "64")):
+            r = sh(["tools/make_data.py", "--model", cls.model, "--split", split, "--data", cls.data, "--prompts", n,
                     "--heldout", "3", "--min-len", "8", "--max-len", "40", "--heldout-continuation", "16"])
             assert r.returncode == 0, r.stderr
         cls.base = cls.harness("submissions/baseline", "public", "--write-reference")
@@ -106,15 +146,94 @@ class HarnessEndToEnd(unittest.TestCase):
             self.assertIn(k, s)
         self.assertEqual(len(s["emitted"]), 16)
         self.assertEqual(len(s["margin"]), 16)
-        # 5 timed + 3 held-out requests per repeat, 2 repeats
-        self.assertEqual(len(r["samples"]), 16)
-        self.assertTrue(os.path.exists(os.path.join(self.data, "public", "reference.json")))
+        # pools of 5 prompts and 3 held-out texts over 2 repeats: 2 timed + 1 held-out request per repeat
+        st = r["extra"]["settings"]
+        self.assertEqual((st["prompts_per_repeat"], st["heldout_per_repeat"]), (2, 1))
+        self.assertEqual((st["prompt_pool"], st["heldout_pool"]), (5, 3))
+        self.assertRegex(st["prompt_seed"], "^[0-9a-f]{16}$")
+        self.assertEqual(len(r["samples"]), 6)
+        # --write-reference covers the whole pool (the prompt no repeat drew is decoded untimed), by pool index
+        ref = json.load(open(os.path.join(self.data, "public", "reference.json")))
+        self.assertEqual(len(ref["decodes"]), 5)
+        self.assertTrue(all(d is not None and len(d) == 16 for d in ref["decodes"]))
+        for s in r["samples"]:
+            if s["kind"] == "timed":
+                self.assertEqual(ref["decodes"][s["index"]], s["emitted"])
 
     def test_baseline_repeat_matches_reference_decodes(self):
-        r = self.harness("submissions/baseline", "public")
+        r = self.harness("submissions/baseline", "public", "--prompt-seed", "other-draw")
         fd = self.g(r, "decode_fidelity")["detail"]
         self.assertEqual(fd["exact_match_rate"], 1.0)
         self.assertEqual(fd["identical_prompt_rate"], 1.0)
+        self.assertEqual(fd["first_divergence"], [None] * 6)
+        self.assertEqual(fd["first_divergence_from_reference_greedy"], [None] * 6)
+        self.assertEqual(fd["reference_greedy_identical_rate"], 1.0)
+
+    def draws(self, r):
+        """Per repeat: (timed pool indices, held-out pool indices), from the result's per-request records."""
+        out = {}
+        for s in r["samples"]:
+            t, h = out.setdefault(s["repeat"], ([], []))
+            (t if s["kind"] == "timed" else h).append(s["index"])
+        return [out[k] for k in sorted(out)]
+
+    def test_repeats_have_disjoint_prompts_and_heldout_probes(self):
+        for r in (self.base, self.harness("submissions/baseline", "wide", "--prompts", "8")):
+            d = self.draws(r)
+            self.assertEqual(len(d), 2)
+            st = r["extra"]["settings"]
+            for t, h in d:
+                self.assertEqual(len(t), st["prompts_per_repeat"])
+                self.assertEqual(len(h), st["heldout_per_repeat"])
+                self.assertEqual(len(set(t)), len(t))
+            self.assertEqual(set(d[0][0]) & set(d[1][0]), set(), d)
+            self.assertEqual(set(d[0][1]) & set(d[1][1]), set(), d)
+            self.assertEqual(self.g(r, "perplexity")["detail"]["requests_per_repeat"], [1, 1])
+        self.assertEqual(st["prompts_per_repeat"], 8)  # the wide pool (64) gives the full count
+
+    def test_prompt_seed_draws_fresh_prompts_per_job_and_reproduces_when_given(self):
+        a = self.harness("submissions/baseline", "wide", "--prompts", "8")
+        b = self.harness("submissions/baseline", "wide", "--prompts", "8")
+        self.assertNotEqual(a["extra"]["settings"]["prompt_seed"], b["extra"]["settings"]["prompt_seed"])
+        self.assertNotEqual(self.draws(a), self.draws(b))
+        c = self.harness("submissions/baseline", "wide", "--prompts", "8", "--prompt-seed", "repro-1")
+        e = self.harness("submissions/baseline", "wide", "--prompts", "8", "--prompt-seed", "repro-1")
+        self.assertEqual(c["extra"]["settings"]["prompt_seed"], "repro-1")
+        self.assertEqual(self.draws(c), self.draws(e))
+        self.assertEqual([s["emitted"] for s in c["samples"]], [s["emitted"] for s in e["samples"]])
+
+    def test_memoizing_server_gets_no_hits(self):
+        # the baseline behind a memo: (prompt) -> (prompt log-probs, tokens), replayed when a prompt comes again;
+        # every prompt it receives is logged as a hit or a miss
+        sub = os.path.join(self.tmp, "memo")
+        shutil.copytree(os.path.join(ROOT, "submissions", "baseline"), sub)
+        open(os.path.join(sub, "memo_serve.py"), "w").write(MEMO_SERVE)
+        m = json.load(open(os.path.join(sub, "manifest.json")))
+        m["serve"] = [m["serve"][0], "memo_serve.py"] + m["serve"][2:]
+        json.dump(m, open(os.path.join(sub, "manifest.json"), "w"))
+        memo_log = os.path.join(sub, "memo.log")
+        # it does memoize: the same prompt twice (what the repeats of a job used to send) is a hit
+        sys.path.insert(0, ROOT)
+        from harness import client
+        p = client.SubmissionProcess(sub, self.model, os.path.join(self.tmp, "memo-direct.log"), sys.executable)
+        try:
+            p.start()
+            p.wait_healthy(120)
+            prompt = json.load(open(os.path.join(self.data, "public", "prompts.json")))["prompts"][0]
+            first = client.complete(p.port, prompt, 16, 60, True)
+            again = client.complete(p.port, prompt, 16, 60, True)
+        finally:
+            p.stop()
+        self.assertEqual(first["tokens"], again["tokens"])
+        self.assertEqual(open(memo_log).read().split(), ["miss", "hit"])
+        os.remove(memo_log)
+        # a job: every repeat has prompts of its own, so the memo never hits, and its answers are right
+        r = self.harness(sub, "public")
+        self.assertEqual(r["status"], "ok", r["failure"])
+        self.assertTrue(all(g["passed"] for g in r["guardrails"]), r["guardrails"])
+        log = open(memo_log).read().split()
+        self.assertEqual(len(log), 1 + 2 * 3)  # the warm-up request, then 2 repeats of 2 timed + 1 held-out
+        self.assertEqual(log.count("hit"), 0, log)
 
     def test_optimized_example_runs_on_cpu(self):
         # the toy engine ignores --engine and --cuda-graph (no GPU here): the example must still serve and pass

@@ -4,7 +4,8 @@ decode speed, start-up time, and the measured bandwidth ceiling.
 
   python3 tools/check_static_engine.py MODEL_DIR [TOKENS] [MODE,MODE...]
 
-A MODE is ENGINE:HOW with ENGINE hf|static and HOW graph, compile, or compile with +fuse, +tune, +small=N."""
+A MODE is ENGINE:HOW with ENGINE hf|static and HOW graph, compile, or compile with +fuse, +tune, +kernels, +small=N.
+With GEMV_CONFIGS=FILE (tools/bench_kernels.py's output) the kernels use that table of tile shapes."""
 import json
 import os
 import sys
@@ -19,6 +20,11 @@ import agora_serve as S  # noqa: E402
 from harness import data, system  # noqa: E402
 from harness.reference import Reference  # noqa: E402
 
+if os.environ.get("GEMV_CONFIGS"):
+    import decode_kernels
+
+    with open(os.environ["GEMV_CONFIGS"]) as f:
+        decode_kernels.GEMV_CONFIGS.update({tuple(map(int, k.split(","))): tuple(v) for k, v in json.load(f).items()})
 model = sys.argv[1]
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 128
 MODES = sys.argv[3].split(",") if len(sys.argv) > 3 else ["static:graph", "static:compile", "static:compile+fuse"]
@@ -31,7 +37,8 @@ prompts = data.make_prompts("check", 3, ref.vocab, 40, 200)
 greedy = [ref.greedy(p, N) for p in prompts]
 for mode in MODES:
     eng, how = mode.split(":")
-    flags = {"graph": ["--cuda-graph"], "compile": ["--compile"], "fuse": ["--fuse"], "tune": ["--tune"]}
+    flags = {"graph": ["--cuda-graph"], "compile": ["--compile"], "fuse": ["--fuse"], "tune": ["--tune"],
+             "kernels": ["--kernels"]}
     argv = ["--model", model, "--engine", eng, "--max-len", "1024"]
     for f in how.split("+"):
         argv += ["--small-gemv", f[6:]] if f.startswith("small=") else flags[f]

@@ -5,8 +5,11 @@
 #   here:      bash challenges/llm-decode/tools/h100_collab.sh prepare   # server, collaboration, agents, submissions,
 #                                                                        # jobs; exported to .agora/h100/carry
 #              bash scripts/gpu-host-kit.sh .agora/gpu-host-kit          # Node and the runner for a host without them
-#   GPU host:  bash challenges/llm-decode/tools/h100_collab.sh run       # in a copy of the checkout with both folders
+#   GPU host:  bash challenges/llm-decode/tools/h100_collab.sh run [NAME...]  # in a copy of the checkout with both
+#                                                                        # folders; NAMEs (opt-1 ...) pick some jobs
 #   here:      bash challenges/llm-decode/tools/h100_collab.sh upload    # results in; prints the leaderboard
+#   here:      bash challenges/llm-decode/tools/h100_collab.sh more NAME...  # one more job of the optimized
+#                                                                        # submission per NAME, exported for `run`
 #
 # The local server keeps its embedded database in .agora/h100/db between `prepare` and `upload` and is stopped in
 # between. `run` writes one .tgz per finished job folder to .agora/h100/carry/done (bring that folder back).
@@ -57,8 +60,9 @@ prepare() {
   done
   S="$ROOT/challenges/llm-decode/submissions"
   sub[baseline]=$(agora --profile cy submit "$S/baseline" --title "baseline: transformers, StaticCache, eager" --json | field "['submission']['id']")
-  sub[optimized-cuda-graph]=$(agora --profile ada submit "$S/optimized-cuda-graph" --title "Gemma4Static: compiled layers + CUDA graphs" \
-    --parent "${sub[baseline]}" --lever compile --lever cuda-graph --json | field "['submission']['id']")
+  sub[optimized-cuda-graph]=$(agora --profile ada submit "$S/optimized-cuda-graph" \
+    --title "Gemma4Static: compiled layers, Triton GEMV and attention, CUDA graphs" \
+    --parent "${sub[baseline]}" --lever compile --lever triton-kernels --lever cuda-graph --json | field "['submission']['id']")
   sub[broken-skip-layers]=$(agora --profile bob submit "$S/broken-skip-layers" --title "skip 6 layers (broken on purpose)" \
     --parent "${sub[optimized-cuda-graph]}" --credit ada --json | field "['submission']['id']")
   sub[broken-path-split]=$(agora --profile bob submit "$S/broken-path-split" --title "path splitting (broken on purpose)" \
@@ -94,11 +98,30 @@ run() {
   "$kit/agora-offline" --check || { echo "no sandbox on this host: the jobs run unsandboxed"; sb=(--allow-unsandboxed); }
   while IFS=$'\t' read -r name id bundle; do
     [ -e "$CARRY/done/$name.tgz" ] && continue
+    [ $# -gt 0 ] && [[ " $* " != *" $name "* ]] && continue
     echo "=== $(date -u +%T) job $id ($name, $bundle)"
     "$kit/agora-offline" "$CARRY/jobs/$name" --challenges "$ROOT/challenges" "${sb[@]}" || echo "run-offline exited $?"
     tar -czf "$CARRY/done/$name.tgz.part" -C "$CARRY/jobs" "$name" && mv "$CARRY/done/$name.tgz.part" "$CARRY/done/$name.tgz"
     echo "=== $(date -u +%T) job $id done"
   done <"$CARRY/jobs.tsv"
+}
+
+more() {
+  start_server
+  trap stop_server EXIT
+  export AGORA_RUNNER_TOKEN
+  AGORA_RUNNER_TOKEN=$(cat "$W/runner-token")
+  local first sid id d
+  first=$(awk -F'\t' '$3 == "optimized-cuda-graph" {print $2; exit}' "$CARRY/jobs.tsv")
+  sid=$(agora --profile ada jobs show "$first" --json | field "['submissionId']")
+  for name in "$@"; do
+    id=$(agora --profile ada jobs run "$sid" --split public --json | field "['id']")
+    printf '%s\t%s\t%s\n' "$name" "$id" optimized-cuda-graph >>"$CARRY/jobs.tsv"
+    d=$CARRY/jobs/$name
+    agora runner export --out "$d" --labels gpu,h100 >/dev/null
+    [ "$(field "['job']['jobId']" <"$d/job.json")" = "$id" ] || { echo "exported another job than $id" >&2; exit 1; }
+  done
+  echo "exported: $*"
 }
 
 upload() {
@@ -117,7 +140,8 @@ upload() {
 
 case "${1:-}" in
   prepare) prepare ;;
-  run) run ;;
+  run) shift; run "$@" ;;
   upload) upload ;;
+  more) shift; more "$@" ;;
   *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

@@ -108,7 +108,8 @@ describe('the GPU-host kit runs an offline job without the machine\'s Node', { s
     const home = join(work, 'home');
     mkdirSync(home);
     const env = { PATH: `${trap}:/usr/bin:/bin`, HOME: home, AGORA_KIT_BWRAP: 'kit' };
-    const r = await run(join(kit, 'agora-offline'), [jobDir, '--json'], { cwd: work, env });
+    // --no-python-bytecode: the host's python3 would compile all of its site-packages (minutes in CI).
+    const r = await run(join(kit, 'agora-offline'), [jobDir, '--json', '--no-python-bytecode'], { cwd: work, env });
     assert.equal(r.code, 0, `the launcher failed:\n${r.stderr}`);
     assert.ok(!existsSync(trapped), `the machine's node was run: ${existsSync(trapped) ? readFileSync(trapped, 'utf8') : ''}`);
     assert.match(r.stderr, /unpacking Node v24\.\d+\.\d+/);
@@ -130,6 +131,9 @@ describe('the GPU-host kit runs an offline job without the machine\'s Node', { s
     assert.match(String(body.environment.sandbox), /^bubblewrap /);
     assert.equal(`v${body.environment.libraries.node}`, readFileSync(join(kit, 'kit.env'), 'utf8').match(/^NODE_VERSION=(.*)$/m)![1]);
     assert.equal(body.result.metric.samples.length, 3, 'one sample per repeat');
+    // run-offline's default compile cache: ~/.cache/agora-runner of the GPU host's user, an entry per split and submission.
+    assert.equal(body.environment.compile_cache, 'cold');
+    assert.deepEqual(readdirSync(join(home, '.cache', 'agora-runner', 'tiny-lm', 'public')), [String(JSON.parse(readFileSync(join(jobDir, 'job.json'), 'utf8')).job.bundleSha256).slice(0, 32)]);
 
     // A second run of the same folder is refused by the runner (the launcher passes its exit on).
     const again = await run(join(kit, 'agora-offline'), [jobDir], { cwd: work, env });

@@ -10,7 +10,7 @@ import { hostFingerprint } from './environment.ts';
 import { executeJob, harnessEnv, harnessWallSeconds, placeArtifacts, type JobContext } from './job.ts';
 import { LogSink } from './logs.ts';
 import { probeSandboxSync } from './sandbox/sandbox.ts';
-import { FIXTURES, makeBundle, scoring } from './testing.ts';
+import { FIXTURES, echoClaim, makeBundle, scoring } from './testing.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'agora-job-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -18,34 +18,13 @@ const host = hostFingerprint();
 const sandbox = probeSandboxSync();
 let n = 0;
 
-function fakeJob(over: Partial<ClaimedJob> = {}): ClaimedJob {
-  return {
-    jobId: ++n,
-    attempt: 1,
-    leaseToken: 'x'.repeat(32),
-    leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
-    leaseSeconds: 60,
-    collaboration: 'test',
-    challengeId: 'echo',
-    challenge: { id: 'echo', harness: { command: ['node', 'harness.ts'], version: '1.0.0' }, hardware: ['cpu'] },
-    split: 'public',
-    submissionId: 1,
-    bundleSha256: '0'.repeat(64),
-    bundlePath: '/unused',
-    artifacts: [],
-    limits: { wall_seconds: 3, cpu_seconds: 10, memory_mb: 512, processes: 64 },
-    repeats: 2,
-    ...over,
-  };
-}
-
 async function run(files: Record<string, string>, over: Partial<ClaimedJob> = {}, ctx: Partial<JobContext> = {}) {
   const jobDir = join(root, `job${++n}`);
   mkdirSync(jobDir, { recursive: true });
   const logFile = join(jobDir, 'log.jsonl');
   const logs = new LogSink({ file: logFile });
   const report = await executeJob({
-    job: fakeJob(over),
+    job: echoClaim(over),
     jobDir,
     bundleFile: await makeBundle(root, files),
     challengesDir: FIXTURES,
@@ -141,7 +120,7 @@ describe('executeJob with the echo fixture', { skip: !sandbox.available && 'bubb
     writeFileSync(bad, 'not a tarball');
     const jobDir = join(root, 'badjob');
     mkdirSync(jobDir);
-    const rep = await executeJob({ job: fakeJob(), jobDir, bundleFile: bad, challengesDir: FIXTURES, host, sandbox, allowUnsandboxed: false, logs: new LogSink({}), log: () => {} });
+    const rep = await executeJob({ job: echoClaim(), jobDir, bundleFile: bad, challengesDir: FIXTURES, host, sandbox, allowUnsandboxed: false, logs: new LogSink({}), log: () => {} });
     assert.equal(rep.outcome, 'failed');
     assert.match(rep.reason!, /bundle was refused: not a readable tar.gz/);
     let r = await run(scoring(), { challengeId: 'nope' });

@@ -7,8 +7,9 @@ import { AgoraError, Slug, type ChallengeSpec, type ClaimedJob, type RunnerEnvir
 // The subpath, not '@agora/store': its index opens databases (PGlite, pg), which a runner never needs.
 import { loadChallengeDir, type LoadedChallenge } from '@agora/store/challenge-dir';
 import { BadBundleError, entryProblem, extractBundle, shown } from './bundle.ts';
+import { DEFAULT_CACHE_MAX_MB, openEntry, pruneCache, type CacheUse } from './cache.ts';
 import { jobEnvironment, type HostFingerprint } from './environment.ts';
-import { harnessPath, startHarness, type HarnessRun } from './harness.ts';
+import { harnessPath, startHarness, type HarnessExit, type HarnessRun } from './harness.ts';
 import type { LogSink } from './logs.ts';
 import { classify, clip, type Classified } from './outcome.ts';
 import { sandboxExecPrefix } from './sandbox/exec.ts';
@@ -30,6 +31,20 @@ export interface JobContext {
   allowUnsandboxed: boolean;
   /** Host paths the submission may read (a Python venv, model weights), bound read-only. */
   sandboxBinds?: string[];
+  /**
+   * The compile cache's root: the job gets `<root>/<challengeId>/<split>/<submission content>` at
+   * /cache, kept for that submission's later jobs on the same split (docs/decisions/0071). Off when
+   * unset, and always off for a private split (verification runs cold).
+   */
+  cacheRoot?: string;
+  /** After the job, least recently used entries go until the whole cache takes at most this (default 16384). */
+  cacheMaxMb?: number;
+  /**
+   * The runner's shared Python bytecode tree (python-bytecode.ts), bound read-only at /pycache for
+   * every job, private splits included: the runner compiled it from the host's files, so it is
+   * trusted and no job can write to it (docs/decisions/0071).
+   */
+  pythonBytecodeDir?: string;
   logs: LogSink;
   /** The runner's own console. */
   log: (line: string) => void;
@@ -112,14 +127,17 @@ const isGpu = (spec: { hardware: string[] }) => spec.hardware.includes('gpu');
 export async function executeJob(ctx: JobContext): Promise<JobReport> {
   const { job, logs } = ctx;
   const serverSpec = job.challenge as Partial<ChallengeSpec>;
-  const env = (harnessVersion: string | undefined, hardware: string[]): RunnerEnvironment =>
-    jobEnvironment({
+  let compileCache: NonNullable<RunnerEnvironment['compile_cache']> = 'off';
+  const env = (harnessVersion: string | undefined, hardware: string[]): RunnerEnvironment => ({
+    ...jobEnvironment({
       host: ctx.host,
       runnerId: ctx.runnerId,
       sandbox: ctx.sandbox.available ? `bubblewrap ${ctx.sandbox.version ?? ''}`.trim() : ctx.allowUnsandboxed ? 'none (unsandboxed opt-out)' : 'none',
       gpuChallenge: isGpu({ hardware }),
       ...(harnessVersion !== undefined ? { harnessVersion } : {}),
-    });
+    }),
+    compile_cache: compileCache,
+  });
   const note = (text: string) => {
     logs.line('runner', `[runner] ${text}`);
   };
@@ -169,40 +187,97 @@ export async function executeJob(ctx: JobContext): Promise<JobReport> {
   }
 
   const l = job.limits;
-  const binds = [...(ctx.sandboxBinds ?? [])];
-  // Reached only with a sandbox, or without one under the explicit opt-out.
-  const prefix = sandboxExecPrefix({
-    bundleDir,
-    scratchDir,
-    limits: { wallSeconds: l.wall_seconds, cpuSeconds: l.cpu_seconds, memoryMb: l.memory_mb, processes: l.processes },
-    readOnlyBinds: binds,
-    devices: isGpu(spec) ? ['/dev/nvidia*'] : [],
-    env: {},
-    allowUnsandboxed: !ctx.sandbox.available && ctx.allowUnsandboxed,
-  });
   const wallSeconds = harnessWallSeconds(l, job.repeats);
-  note(`running harness ${JSON.stringify(spec.harness.command)} v${spec.harness.version} for ${job.repeats} repeat(s), split ${job.split}, wall limit ${wallSeconds} s`);
-  const run = startHarness({
-    command: spec.harness.command,
-    cwd: challenge.dir,
-    bundleDir,
-    split: job.split,
-    outFile,
-    ...(job.repeats !== spec.repeats ? { repeats: job.repeats } : {}),
-    wallSeconds,
-    env: harnessEnv({
-      AGORA_SANDBOX_EXEC: JSON.stringify(prefix),
-      AGORA_SANDBOX_KIND: ctx.sandbox.available ? 'bubblewrap' : 'none',
-      AGORA_JOB_ID: String(job.jobId),
-      AGORA_SPLIT: job.split,
-      AGORA_REPEATS: String(job.repeats),
-    }),
-    onLine: (stream, text) => logs.line(stream, text),
-  });
-  ctx.onHarness?.(run);
-  const exit = await run.done;
+  const cache = openCache(ctx, wallSeconds, spec.splits[job.split]?.visibility);
+  note(cache.line);
+  const held = cache.use.state === 'cold' || cache.use.state === 'warm' ? cache.use : undefined;
+  if (held) compileCache = held.state;
+  const binds = [...(ctx.sandboxBinds ?? [])];
+  let exit: HarnessExit;
+  try {
+    // Reached only with a sandbox, or without one under the explicit opt-out.
+    const prefix = sandboxExecPrefix({
+      bundleDir,
+      scratchDir,
+      limits: { wallSeconds: l.wall_seconds, cpuSeconds: l.cpu_seconds, memoryMb: l.memory_mb, processes: l.processes },
+      readOnlyBinds: binds,
+      devices: isGpu(spec) ? ['/dev/nvidia*'] : [],
+      env: {},
+      ...(held ? { cacheDir: held.dir } : {}),
+      ...(ctx.pythonBytecodeDir !== undefined ? { pythonBytecodeDir: ctx.pythonBytecodeDir } : {}),
+      allowUnsandboxed: !ctx.sandbox.available && ctx.allowUnsandboxed,
+    });
+    note(`running harness ${JSON.stringify(spec.harness.command)} v${spec.harness.version} for ${job.repeats} repeat(s), split ${job.split}, wall limit ${wallSeconds} s`);
+    const run = startHarness({
+      command: spec.harness.command,
+      cwd: challenge.dir,
+      bundleDir,
+      split: job.split,
+      outFile,
+      ...(job.repeats !== spec.repeats ? { repeats: job.repeats } : {}),
+      wallSeconds,
+      env: harnessEnv({
+        AGORA_SANDBOX_EXEC: JSON.stringify(prefix),
+        AGORA_SANDBOX_KIND: ctx.sandbox.available ? 'bubblewrap' : 'none',
+        AGORA_JOB_ID: String(job.jobId),
+        AGORA_SPLIT: job.split,
+        AGORA_REPEATS: String(job.repeats),
+      }),
+      onLine: (stream, text) => logs.line(stream, text),
+    });
+    ctx.onHarness?.(run);
+    exit = await run.done;
+  } finally {
+    held?.release();
+    if (ctx.cacheRoot) pruneAfterJob(ctx);
+  }
   const c = classify(exit, outFile, job.split);
   note(`harness ${exit.signal ? `killed by ${exit.signal}` : `exited ${exit.exitCode}`} after ${(exit.wallMs / 1000).toFixed(1)} s: ${c.outcome}${c.reason ? ` (${c.reason.split('\n')[0]})` : ''}`);
   rmSync(scratchDir, { recursive: true, force: true });
   return { ...c, environment: env(spec.harness.version, spec.hardware) };
+}
+
+const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
+
+/** The log line of a job on a private split: verification runs cold (docs/decisions/0071, 0072). */
+export const PRIVATE_SPLIT_CACHE_LINE = 'compile cache: off (private split: verification runs cold, so nothing persists between verification jobs)';
+
+/**
+ * The job's compile-cache entry (locked until released) and the line the job's log gets about it.
+ * Only public splits get one: a private split (verification) always runs without, so a submission can
+ * carry nothing (compiled kernels, remembered answers) from one verification job to the next; a split
+ * the challenge does not declare counts as private.
+ */
+function openCache(ctx: JobContext, wallSeconds: number, visibility: 'public' | 'private' | undefined): { use: CacheUse; line: string } {
+  if (!ctx.cacheRoot) return { use: { state: 'off', reason: 'no cache' }, line: 'compile cache: off' };
+  if (visibility !== 'public') return { use: { state: 'off', reason: 'private split' }, line: PRIVATE_SPLIT_CACHE_LINE };
+  let use: CacheUse;
+  try {
+    // The lock outlives the harness's own limit by its kill and cleanup margin at most.
+    use = openEntry(ctx.cacheRoot, ctx.job, (wallSeconds + 60) * 1000);
+  } catch (e) {
+    use = { state: 'off', reason: `could not open it: ${(e as Error).message}` };
+  }
+  switch (use.state) {
+    case 'off':
+      return { use, line: `compile cache: off (${use.reason})` };
+    case 'busy':
+      return { use, line: `compile cache: busy, running without (${use.key}: ${use.reason})` };
+    case 'warm':
+      return { use, line: `compile cache: warm (${mb(use.bytes)} MB) ${use.key}` };
+    case 'cold':
+      return { use, line: `compile cache: cold (${use.fresh ? 'new entry' : 'empty entry'}) ${use.key}` };
+  }
+}
+
+/** Keeps the cache under its cap; what went is told on the runner's console, not in the job's log (it names other submissions' entries). */
+function pruneAfterJob(ctx: JobContext): void {
+  const maxMb = ctx.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB;
+  try {
+    const p = pruneCache(ctx.cacheRoot!, maxMb * 1048576);
+    if (p.removed.length) ctx.log(`compile cache: removed ${p.removed.length} least recently used entr${p.removed.length === 1 ? 'y' : 'ies'} (${mb(p.removedBytes)} MB: ${p.removed.join(', ')}); ${mb(p.totalBytes)} MB of ${maxMb} MB left`);
+    if (p.skipped.length && p.totalBytes > maxMb * 1048576) ctx.log(`compile cache: over its ${maxMb} MB cap (${mb(p.totalBytes)} MB) with entries in use: ${p.skipped.join(', ')}`);
+  } catch (e) {
+    ctx.log(`compile cache: prune of ${ctx.cacheRoot} failed: ${(e as Error).message}`);
+  }
 }

@@ -66,7 +66,8 @@ function writeToyChallenge(challengesDir: string): string {
   }, null, 2));
   const env = { ...process.env, OMP_NUM_THREADS: '1' };
   execFileSync(PYTHON, ['tools/make_checkpoint.py', '--size', 'toy', '--out', 'model'], { cwd: dir, env, stdio: 'pipe' });
-  execFileSync(PYTHON, ['tools/make_data.py', '--model', 'model', '--split', 'public', '--data', 'data', '--prompts', '3', '--heldout', '2',
+  // Pools for 2 repeats of 3 prompts + 2 held-out texts: each repeat draws its own (docs/decisions/0072).
+  execFileSync(PYTHON, ['tools/make_data.py', '--model', 'model', '--split', 'public', '--data', 'data', '--prompts', '6', '--heldout', '4',
     '--min-len', '8', '--max-len', '24', '--heldout-continuation', '8'], { cwd: dir, env, stdio: 'pipe' });
   return dir;
 }

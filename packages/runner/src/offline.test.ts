@@ -1,7 +1,7 @@
 // The offline flow against a real server: export a job with a long lease, run it with no
 // network, upload its result later; it lands exactly like an online one, and only once.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runnerMain } from './cli.ts';
@@ -27,9 +27,11 @@ describe('offline: export, run, upload', { skip: !probeSandboxSync().available &
     assert.equal((await b.getJob(job.id)).state, 'running');
 
     // The GPU host: no server involved.
-    const body = await runOffline({ dir, challengesDir: FIXTURES, log: () => {} });
+    const body = await runOffline({ dir, challengesDir: FIXTURES, cacheDir: join(b.work, 'gpu-host-cache'), log: () => {} });
     assert.equal(body.outcome, 'succeeded', body.reason);
     assert.equal(body.environment.runnerId, runnerId);
+    assert.equal(body.environment.compile_cache, 'cold');
+    assert.deepEqual(readdirSync(join(b.work, 'gpu-host-cache', 'echo', 'public')), [exported!.job.bundleSha256.slice(0, 32)]);
     const onDisk = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
     assert.deepEqual(onDisk.result.metric.samples, [40, 41]);
     await assert.rejects(runOffline({ dir, challengesDir: FIXTURES, log: () => {} }), /already run/);
@@ -41,6 +43,7 @@ describe('offline: export, run, upload', { skip: !probeSandboxSync().available &
     assert.deepEqual(done.result!.metric.samples, [40, 41]);
     assert.equal(done.result!.environment.runnerId, runnerId);
     assert.equal((done.result!.environment.libraries as Record<string, string>)['agora.offline'], 'true');
+    assert.equal(done.result!.environment.compile_cache, 'cold', 'the server keeps the compile-cache state');
     assert.match(await b.logText(job.id), /stdout: submission: score 40/, 'the offline log was uploaded');
     assert.equal(await b.resultCount(job.id), 1);
 
@@ -59,9 +62,12 @@ describe('offline: export, run, upload', { skip: !probeSandboxSync().available &
     assert.equal(await runnerMain(['export', '--out', join(b.work, 'empty'), ...args, '--labels', 'cpu'], quiet), 3, 'nothing to export');
     const job = await b.submitJob(0, { mode: 'crash' });
     assert.equal(await runnerMain(['export', '--out', dir, ...args, '--labels', 'cpu'], quiet), 0);
-    assert.equal(await runnerMain(['run-offline', dir, '--challenges', FIXTURES], quiet), 0);
+    const cache = join(b.work, 'cli-cache');
+    assert.equal(await runnerMain(['run-offline', dir, '--challenges', FIXTURES, '--cache', cache, '--cache-max-mb', '64', '--no-python-bytecode'], quiet), 0);
     const body = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
     assert.equal(body.outcome, 'errored');
+    assert.equal(body.environment.compile_cache, 'cold');
+    assert.deepEqual(readdirSync(join(cache, 'echo', 'public')).length, 1, '--cache DIR holds the entry');
     assert.match(body.reason, /crashing on purpose/);
     writeFileSync(join(dir, 'result.json'), JSON.stringify({ ...body, leaseToken: 'y'.repeat(43) }));
     assert.equal(await runnerMain(['upload', dir, ...args], quiet), 1, 'a result whose lease token is not the exported one');

@@ -7,17 +7,25 @@
 // The result lands exactly like an online one: same executeJob, same body, same exactly-once rule.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import { ClaimedJob, ResultBody, type RunnerEnvironment } from '@agora/core';
 import { AgoraApiError } from '@agora/sdk';
 import { runnerClient, uploadResult, type ResultUpload, type UploadOutcome } from './api.ts';
 import { hostFingerprint, runnerIdFromToken } from './environment.ts';
 import { executeJob } from './job.ts';
+import { runnerBytecode } from './python-bytecode.ts';
 import { batches, LogSink, type LogLineOut } from './logs.ts';
 import { fetchJobFiles } from './runner.ts';
 import { probeSandboxSync, type SandboxProbe } from './sandbox/sandbox.ts';
 
 export const OFFLINE_FORMAT = 'agora-offline-job/1';
+
+/** run-offline's default compile cache: one per user of the GPU host, kept across runs. */
+export function defaultOfflineCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache'), 'agora-runner');
+}
 
 export interface OfflineJobFile {
   format: typeof OFFLINE_FORMAT;
@@ -72,6 +80,17 @@ export async function runOffline(o: {
   challengesDir: string;
   allowUnsandboxed?: boolean;
   sandboxBinds?: string[];
+  /** The compile cache kept between runs of the same submission (docs/decisions/0071); off when unset. */
+  cacheDir?: string;
+  /** Its cap in MiB (default 16384). */
+  cacheMaxMb?: number;
+  /**
+   * A Python interpreter whose site-packages are compiled into the shared bytecode tree under
+   * `<cacheDir, else defaultOfflineCacheDir()>/python-bytecode/` (at each run; its stamp makes a run
+   * with nothing new cheap), bound read-only at /pycache
+   * (python-bytecode.ts, docs/decisions/0071); off when unset.
+   */
+  pythonBytecode?: string;
   log?: (line: string) => void;
   sandboxProbe?: SandboxProbe;
 }): Promise<ResultUpload> {
@@ -83,6 +102,9 @@ export async function runOffline(o: {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true, mode: 0o700 });
   rmSync(join(dir, 'log.jsonl'), { force: true });
+  const cacheDir = o.cacheDir !== undefined ? resolve(o.cacheDir) : undefined;
+  if (cacheDir !== undefined) mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  const pythonBytecodeDir = runnerBytecode(o.pythonBytecode, cacheDir ?? defaultOfflineCacheDir(), log);
   const logs = new LogSink({ file: join(dir, 'log.jsonl') });
   logs.line('runner', `[runner] offline run of job ${job.jobId} (exported ${job.leaseExpiresAt ? `with a lease until ${job.leaseExpiresAt}` : ''})`);
   const report = await executeJob({
@@ -96,6 +118,9 @@ export async function runOffline(o: {
     sandbox: o.sandboxProbe ?? probeSandboxSync(),
     allowUnsandboxed: o.allowUnsandboxed ?? false,
     ...(o.sandboxBinds ? { sandboxBinds: o.sandboxBinds } : {}),
+    ...(cacheDir !== undefined ? { cacheRoot: cacheDir } : {}),
+    ...(o.cacheMaxMb !== undefined ? { cacheMaxMb: o.cacheMaxMb } : {}),
+    ...(pythonBytecodeDir !== undefined ? { pythonBytecodeDir } : {}),
     logs,
     log,
   });

@@ -9,7 +9,9 @@ import { AgoraApiError, type AgoraClient } from '@agora/sdk';
 import { download, runnerClient, uploadResult, type ResultUpload } from './api.ts';
 import { hostFingerprint, jobEnvironment, runnerIdFromToken, type HostFingerprint } from './environment.ts';
 import type { HarnessRun } from './harness.ts';
+import { DEFAULT_CACHE_MAX_MB } from './cache.ts';
 import { executeJob, type JobReport } from './job.ts';
+import { runnerBytecode } from './python-bytecode.ts';
 import { LogSink } from './logs.ts';
 import { probeSandboxSync, type SandboxProbe } from './sandbox/sandbox.ts';
 
@@ -34,6 +36,19 @@ export interface RunnerOptions {
   concurrency?: number;
   /** Host paths bound read-only into every sandbox (a Python venv, model weights). */
   sandboxBinds?: string[];
+  /**
+   * The compile cache kept between jobs of the same submission (docs/decisions/0071), e.g.
+   * `<workDir>/cache`; off when unset.
+   */
+  cacheDir?: string;
+  /** The compile cache's cap in MiB, least recently used entries pruned after each job (default 16384). */
+  cacheMaxMb?: number;
+  /**
+   * A Python interpreter (name on PATH or path) whose site-packages the runner compiles once at start
+   * into a shared bytecode tree under `<cacheDir, else workDir>/python-bytecode/`, bound read-only at
+   * /pycache in every job (python-bytecode.ts, docs/decisions/0071); off when unset.
+   */
+  pythonBytecode?: string;
   /** Keep job folders after the upload (debugging). Default false. */
   keepJobDirs?: boolean;
   log?: (line: string) => void;
@@ -90,6 +105,8 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   const challengesDir = resolve(o.challengesDir);
   const workDir = resolve(o.workDir);
   mkdirSync(join(workDir, 'jobs'), { recursive: true, mode: 0o700 });
+  const cacheDir = o.cacheDir !== undefined ? resolve(o.cacheDir) : undefined;
+  if (cacheDir !== undefined) mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
   const sandbox = o.sandboxProbe ?? probeSandboxSync();
   const host = hostFingerprint();
   if (!sandbox.available) {
@@ -126,7 +143,7 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
     if (e instanceof AgoraApiError && e.status < 500) throw e;
     log(`agora runner: the server at ${o.url} is not answering yet (${(e as Error).message}); retrying`);
   }
-  log(`agora runner ${runnerId ?? '?'}: labels [${o.labels.join(', ')}], challenges from ${challengesDir}, sandbox ${sandboxLabel(sandbox, allow)}`);
+  log(`agora runner ${runnerId ?? '?'}: labels [${o.labels.join(', ')}], challenges from ${challengesDir}, sandbox ${sandboxLabel(sandbox, allow)}, compile cache ${cacheDir !== undefined ? `${cacheDir} (at most ${o.cacheMaxMb ?? DEFAULT_CACHE_MAX_MB} MB)` : 'off'}`);
 
   let fatal: Error | null = null;
   const onFatal = (e: unknown) => {
@@ -146,7 +163,10 @@ export async function startRunner(o: RunnerOptions): Promise<RunningRunner> {
   }, heartbeatMs);
   hbTimer.unref();
 
-  const jobCtx = { client, host, runnerId, sandbox, allow, challengesDir, workDir, log, o };
+  // Before the first claim: jobs get the tree from their first one on. A failure only logs.
+  const pythonBytecodeDir = runnerBytecode(o.pythonBytecode, cacheDir ?? workDir, log);
+
+  const jobCtx = { client, host, runnerId, sandbox, allow, challengesDir, workDir, cacheDir, pythonBytecodeDir, log, o };
 
   const loop = (async () => {
     let backoff = pollMs;
@@ -212,6 +232,8 @@ interface JobDeps {
   allow: boolean;
   challengesDir: string;
   workDir: string;
+  cacheDir: string | undefined;
+  pythonBytecodeDir: string | undefined;
   log: (line: string) => void;
   o: RunnerOptions;
 }
@@ -318,6 +340,9 @@ function runOnlineJob(d: JobDeps, job: ClaimedJob, onDone: () => void): ActiveJo
         sandbox: d.sandbox,
         allowUnsandboxed: d.allow,
         ...(d.o.sandboxBinds ? { sandboxBinds: d.o.sandboxBinds } : {}),
+        ...(d.cacheDir !== undefined ? { cacheRoot: d.cacheDir } : {}),
+        ...(d.o.cacheMaxMb !== undefined ? { cacheMaxMb: d.o.cacheMaxMb } : {}),
+        ...(d.pythonBytecodeDir !== undefined ? { pythonBytecodeDir: d.pythonBytecodeDir } : {}),
         logs,
         log,
         onHarness: (run) => {

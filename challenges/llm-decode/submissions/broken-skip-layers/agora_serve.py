@@ -3,7 +3,8 @@
 One file, stdlib HTTP only. Engines:
   - transformers checkpoints (Gemma4ForCausalLM or any AutoModelForCausalLM) with transformers' StaticCache
     (--engine hf), or Gemma4Static (--engine static): the model's weights with an own static KV cache, the decode
-    step captured as a CUDA graph (--cuda-graph), its layers compiled by Inductor first (--compile);
+    step captured as a CUDA graph (--cuda-graph), its layers compiled by Inductor first (--compile), with Triton
+    kernels for the one-token products and attention (--kernels, decode_kernels.py);
   - the plain-PyTorch toy model (config model_type agora_toy_gemma4) used by the CPU tests.
 Deliberately broken variants for the guardrail demonstrations: --skip-layers, --keep-vocab.
 
@@ -83,33 +84,37 @@ def gemma4_rms_norm(x, weight, eps):
     return y.type_as(x)
 
 
-def linear(x, weight, small=0):
+def linear(x, weight, small=0, kernels=False):
     """x @ weight.T; for one token and a weight of at most `small` elements as a float32 multiply-and-sum, which
-    Inductor turns into one fused reduction kernel (cuBLAS is latency-bound on such small matrices)."""
+    Inductor turns into one fused reduction kernel (cuBLAS is latency-bound on such small matrices); for one token
+    and kernels, decode_kernels' GEMV."""
     if x.shape[-2] == 1 and weight.numel() <= small:
         return (x.unsqueeze(-2).float() * weight.float()).sum(-1).to(x.dtype)
+    if kernels and x.shape[-2] == 1:
+        return torch.ops.agora_decode.gemv(x, weight)
     return torch.nn.functional.linear(x, weight)
 
 
-def gemma4_layer(x, ple, cos, sin, mask, K, V, pos, w, shared, eps, rope, small=0):
+def gemma4_layer(x, ple, cos, sin, mask, K, V, pos, w, shared, eps, rope, small=0, kernels=False):
     """One Gemma 4 decoder layer as a pure function of tensors (the math of transformers' modules, op for op), so
     that torch.compile traces it once per layer kind instead of once per layer. Writes this step's keys and values
-    into K, V at pos unless the layer reads another layer's cache (shared)."""
+    into K, V at pos unless the layer reads another layer's cache (shared). kernels: decode_kernels' Triton kernels
+    for a one-token step's products and attention (then mask is unused: the kernel masks by pos and w["window"])."""
     B, T, _ = x.shape
     hd = w["qn"].shape[0]
     h = gemma4_rms_norm(x, w["ln_in"], eps)
     if "qkv" in w:
         nq, nk = w["nq"], w["nk"]
-        qkv = linear(h, w["qkv"], small)
+        qkv = linear(h, w["qkv"], small, kernels)
         q, k, v = qkv[..., :nq], qkv[..., nq:nq + nk], qkv[..., nq + nk:]
         if v.shape[-1] == 0:
             v = k
     else:
-        q = linear(h, w["q"], small)
+        q = linear(h, w["q"], small, kernels)
         k = v = None
         if not shared:
-            k = linear(h, w["k"], small)
-            v = linear(h, w["v"], small) if "v" in w else k
+            k = linear(h, w["k"], small, kernels)
+            v = linear(h, w["v"], small, kernels) if "v" in w else k
     q = rope(gemma4_rms_norm(q.view(B, T, -1, hd), w["qn"], eps), cos, sin, unsqueeze_dim=2).transpose(1, 2)
     if not shared:
         k = rope(gemma4_rms_norm(k.view(B, T, -1, hd), w["kn"], eps), cos, sin, unsqueeze_dim=2).transpose(1, 2)
@@ -118,15 +123,19 @@ def gemma4_layer(x, ple, cos, sin, mask, K, V, pos, w, shared, eps, rope, small=
         V.index_copy_(2, pos, v)
     # enable_gqa, not a KV group's query heads folded into query rows: the kernels split work by head, and two KV
     # heads left them two thread blocks (measured 14x slower on the H100)
-    o = torch.nn.functional.scaled_dot_product_attention(q, K, V, attn_mask=mask, scale=w["scaling"], enable_gqa=True)
-    o = linear(o.transpose(1, 2).reshape(B, T, -1), w["o"], small)
+    if kernels and T == 1:
+        o = torch.ops.agora_decode.decode_attention(q, K, V, pos, w["scaling"], w["window"])
+    else:
+        o = torch.nn.functional.scaled_dot_product_attention(q, K, V, attn_mask=mask, scale=w["scaling"],
+                                                             enable_gqa=True)
+    o = linear(o.transpose(1, 2).reshape(B, T, -1), w["o"], small, kernels)
     x = x + gemma4_rms_norm(o, w["ln_post_attn"], eps)
     h = gemma4_rms_norm(x, w["ln_pre_ff"], eps)
     if "gate_up" in w:
-        gate, up = linear(h, w["gate_up"], small).chunk(2, dim=-1)
+        gate, up = linear(h, w["gate_up"], small, kernels).chunk(2, dim=-1)
     else:
-        gate, up = linear(h, w["gate"], small), linear(h, w["up"], small)
-    h = linear(torch.nn.functional.gelu(gate, approximate="tanh") * up, w["down"], small)
+        gate, up = linear(h, w["gate"], small, kernels), linear(h, w["up"], small, kernels)
+    h = linear(torch.nn.functional.gelu(gate, approximate="tanh") * up, w["down"], small, kernels)
     x = x + gemma4_rms_norm(h, w["ln_post_ff"], eps)
     if ple is not None:
         h = torch.nn.functional.gelu(linear(x, w["ple_gate"], small), approximate="tanh") * ple
@@ -178,13 +187,14 @@ class Gemma4Static:
         self.decode_skip = set()  # layers skipped only when decoding one token (path splitting demo)
         self.step_layer = gemma4_layer
         self.small = 0
+        self.kernels = False  # decode_kernels for one-token steps (use_kernels)
 
     def _weights(self, i, L, fuse):
         a = L.self_attn
         w = {"ln_in": L.input_layernorm.weight, "qn": a.q_norm.weight, "o": a.o_proj.weight,
              "ln_post_attn": L.post_attention_layernorm.weight, "ln_pre_ff": L.pre_feedforward_layernorm.weight,
              "down": L.mlp.down_proj.weight, "ln_post_ff": L.post_feedforward_layernorm.weight,
-             "scaling": float(a.scaling)}
+             "scaling": float(a.scaling), "window": self.window if self.types[i] == "sliding_attention" else 0}
         has_v = getattr(a, "v_proj", None) is not None
         if fuse and not self.shared[i]:
             parts = [a.q_proj.weight, a.k_proj.weight] + ([a.v_proj.weight] if has_v else [])
@@ -209,6 +219,11 @@ class Gemma4Static:
             w["scalar"] = L.layer_scalar
         return w
 
+    def use_kernels(self):
+        import decode_kernels  # noqa: F401  (registers the torch.ops.agora_decode operators)
+
+        self.kernels = True
+
     def compile_layers(self, small=0):
         """Compile the one-token layer step (one graph per layer kind; prefill stays eager)."""
         self.step_layer = torch.compile(gemma4_layer, fullgraph=True, dynamic=False)
@@ -222,10 +237,14 @@ class Gemma4Static:
         if getattr(m, "hidden_size_per_layer_input", 0):
             ple = m.project_per_layer_inputs(x, m.get_per_layer_inputs(ids, x))
         pe = {t: (c[:, pos], s[:, pos]) for t, (c, s) in self.rot.items()}
-        qp, kp = pos[:, None], self.kpos[None, :]
-        causal = kp <= qp
-        masks = {"full_attention": causal[None, None], "sliding_attention": (causal & (qp - kp < self.window))[None, None]}
         one = ids.shape[1] == 1
+        if self.kernels and one:  # decode_attention masks by position itself
+            masks = {"full_attention": None, "sliding_attention": None}
+        else:
+            qp, kp = pos[:, None], self.kpos[None, :]
+            causal = kp <= qp
+            masks = {"full_attention": causal[None, None],
+                     "sliding_attention": (causal & (qp - kp < self.window))[None, None]}
         skip = self.skip | self.decode_skip if one else self.skip
         fn = self.step_layer if one else gemma4_layer
         for i in range(len(self.layers)):
@@ -234,7 +253,7 @@ class Gemma4Static:
             t = self.types[i]
             kv = self.src[t] if self.shared[i] else i
             x = fn(x, None if ple is None else ple[:, :, i, :], pe[t][0], pe[t][1], masks[t], self.k[kv], self.v[kv],
-                   pos, self.w[i], self.shared[i], self.eps, self.rope, self.small)
+                   pos, self.w[i], self.shared[i], self.eps, self.rope, self.small, self.kernels and one)
         return m.norm(x)
 
 
@@ -281,6 +300,10 @@ class HFEngine:
         self.pos = torch.zeros((1,), dtype=torch.long, device=self.device)
         self.graph = None
         self.prefill_graphs = {}
+        if args.kernels:
+            if self.engine != "static":
+                raise ValueError("--kernels needs --engine static")
+            self.fast.use_kernels()
         if args.compile:
             if self.engine != "static":
                 raise ValueError("--compile needs --engine static")
@@ -551,6 +574,9 @@ def parse_args(argv=None, **defaults):
     ap.add_argument("--tune", action="store_true", help="with --compile: Inductor's coordinate-descent tuning")
     ap.add_argument("--small-gemv", type=int, default=0, metavar="N",
                     help="with --compile: one-token products with weights of at most N elements as fused reductions")
+    ap.add_argument("--kernels", action="store_true",
+                    help="static engine: Triton kernels (decode_kernels.py) for a one-token step's products and its "
+                         "attention")
     ap.add_argument("--skip-layers", default=None, help="deliberately broken: layer indices to skip, e.g. 30-36")
     ap.add_argument("--keep-vocab", default=None, help="deliberately broken: JSON list of token ids to keep")
     ap.add_argument("--decode-only", action="store_true",

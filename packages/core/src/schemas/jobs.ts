@@ -30,6 +30,8 @@ export const RunnerEnvironment = z.object({
   libraries: z.record(Short(100), Short(200)).refine((r) => Object.keys(r).length <= 64, 'at most 64 libraries').optional(),
   harnessVersion: Short(100).optional(),
   sandbox: Short(100).optional(),
+  /** The runner's per-submission compile cache for this job: none, a new or empty entry, or one an earlier job filled (docs/decisions/0071). */
+  compile_cache: z.enum(['off', 'cold', 'warm']).optional(),
 });
 export type RunnerEnvironment = z.infer<typeof RunnerEnvironment>;
 

@@ -6,8 +6,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { EXEC_SCRIPT, sandboxExecPrefix } from './exec.ts';
+import { EXEC_SCRIPT, parseExecArgs, sandboxExecPrefix } from './exec.ts';
 import {
+  nodeBinDir,
   probeSandbox,
   SandboxUnavailableError,
   spawnSandboxed,
@@ -67,6 +68,19 @@ const SCRIPTS: Record<string, string> = {
     for (;;) keep.push(Buffer.alloc(16 << 20, 1));
   `,
   'spin.cjs': `for (;;) {}`,
+  'cache.cjs': `
+    const fs = require('fs');
+    const names = ['AGORA_CACHE_DIR', 'XDG_CACHE_HOME', 'TORCHINDUCTOR_CACHE_DIR', 'TRITON_CACHE_DIR', 'CUDA_CACHE_PATH', 'PYTHONPYCACHEPREFIX'];
+    const env = Object.fromEntries(names.map((k) => [k, process.env[k] ?? null]));
+    let wrote = null;
+    if (process.env.AGORA_CACHE_DIR) {
+      const before = fs.existsSync(process.env.AGORA_CACHE_DIR + '/x') ? fs.readFileSync(process.env.AGORA_CACHE_DIR + '/x', 'utf8') : null;
+      fs.writeFileSync(process.env.AGORA_CACHE_DIR + '/x', 'kernel ' + process.argv[2]);
+      wrote = { before };
+    }
+    let tmp = null; try { tmp = fs.readlinkSync('/tmp') } catch (e) { tmp = e.code }
+    console.log(JSON.stringify({ env, cacheExists: fs.existsSync('/cache'), wrote, tmp }));
+  `,
   'idle.cjs': `setInterval(() => {}, 1000);`,
   'bomb.sh': `:(){ :|:& };: ; sleep 30 # ${tag}`,
   'nodebomb.cjs': `
@@ -293,6 +307,61 @@ describe('sandbox (bubblewrap)', { skip, timeout: 120_000 }, () => {
     });
   });
 
+  test('a cacheDir is read-write at /cache, kept between runs, with the cache variables (the spec\'s env overrides them)', async () => {
+    const cacheDir = fs.mkdtempSync(path.join(root, 'cache-')); // under /tmp: bound at /cache, not at its own path
+    const once = async (arg: string, env?: Record<string, string>) => {
+      const r = spawnSandboxed({ bundleDir: bundle, scratchDir: scratch(), command: ['node', 'cache.cjs', arg], limits: LIMITS, cacheDir, ...(env ? { env } : {}) });
+      let out = '';
+      let err = '';
+      r.child.stdout.on('data', (d) => (out += d));
+      r.child.stderr.on('data', (d) => (err += d));
+      const outcome = await r.done;
+      assert.equal(outcome.exitCode, 0, err);
+      return JSON.parse(out);
+    };
+    const first = await once('1');
+    assert.deepEqual(first.env, {
+      AGORA_CACHE_DIR: '/cache',
+      XDG_CACHE_HOME: '/cache',
+      TORCHINDUCTOR_CACHE_DIR: '/cache/torchinductor',
+      TRITON_CACHE_DIR: '/cache/triton',
+      CUDA_CACHE_PATH: '/cache/nv',
+      PYTHONPYCACHEPREFIX: '/cache/python',
+    });
+    assert.equal(first.cacheExists, true);
+    assert.deepEqual(first.wrote, { before: null });
+    assert.equal(fs.readFileSync(path.join(cacheDir, 'x'), 'utf8'), 'kernel 1', 'the write reached the host directory');
+    // A cache dir under /tmp does not stop /tmp from being /scratch (it is not bound under /tmp inside).
+    if (!nodeBinDir().startsWith('/tmp/')) assert.equal(first.tmp, '/scratch');
+    const second = await once('2', { TRITON_CACHE_DIR: '/scratch/triton' });
+    assert.deepEqual(second.wrote, { before: 'kernel 1' }, 'a second run with the same cacheDir sees the first one\'s file');
+    assert.equal(second.env.TRITON_CACHE_DIR, '/scratch/triton', 'the spec\'s env wins over the defaults');
+    assert.equal(second.env.TORCHINDUCTOR_CACHE_DIR, '/cache/torchinductor');
+    assert.equal(fs.readFileSync(path.join(cacheDir, 'x'), 'utf8'), 'kernel 2');
+
+    const none = await run(['node', 'cache.cjs', '3']);
+    assert.equal(none.outcome.exitCode, 0, none.stderr);
+    const seen = JSON.parse(none.stdout);
+    assert.equal(seen.cacheExists, false, 'without a cacheDir there is no /cache');
+    assert.deepEqual(Object.values(seen.env), [null, null, null, null, null, null]);
+    assert.equal(seen.wrote, null);
+  });
+
+  test('exec.ts takes --cache DIR', async () => {
+    const cacheDir = fs.mkdtempSync(path.join(root, 'cache-exec-'));
+    const prefix = sandboxExecPrefix({ bundleDir: bundle, scratchDir: scratch(), limits: LIMITS, cacheDir });
+    assert.deepEqual(prefix.slice(prefix.indexOf('--cache'), prefix.indexOf('--cache') + 2), ['--cache', cacheDir]);
+    assert.equal(parseExecArgs([...prefix.slice(2), 'true']).spec.cacheDir, cacheDir);
+    assert.equal(parseExecArgs(sandboxExecPrefix({ bundleDir: bundle, scratchDir: bundle, limits: LIMITS }).slice(2).concat('true')).spec.cacheDir, undefined);
+    const r = spawnSync(prefix[0]!, [...prefix.slice(1), 'node', 'cache.cjs', 'exec'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).env.CUDA_CACHE_PATH, '/cache/nv');
+    assert.equal(fs.readFileSync(path.join(cacheDir, 'x'), 'utf8'), 'kernel exec');
+    const missing = spawnSync(prefix[0]!, [...prefix.slice(1, prefix.indexOf('--cache') + 1), path.join(root, 'no-such-cache'), ...prefix.slice(prefix.indexOf('--cache') + 2), 'true'], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(missing.status, 125);
+    assert.match(missing.stderr, /no-such-cache is not a directory/);
+  });
+
   test('exec.ts CLI forwards stdio and exit code and writes the report', async () => {
     const report = path.join(root, 'report.json');
     const prefix = sandboxExecPrefix({ bundleDir: bundle, scratchDir: scratch(), limits: LIMITS, report, env: { GREETING: 'hi' } });
@@ -351,5 +420,21 @@ describe('when no sandbox is available', { timeout: 60_000 }, () => {
     assert.match(lines.join('\n'), /SANDBOX DISABLED/);
     assert.equal(outcome.killed?.by, 'wall_time');
     assert.deepEqual(processesMatching(marker), []);
+  });
+
+  test('the opt-out points the cache variables at the host directory', async () => {
+    const cacheDir = fs.mkdtempSync(path.join(root, 'cache-none-'));
+    const r = spawnSandboxed({ bundleDir: bundle, scratchDir: scratch(), command: ['node', 'cache.cjs', 'host'], limits: LIMITS, cacheDir }, { ...missing, allowUnsandboxed: true, log: () => {} });
+    let out = '';
+    r.child.stdout.on('data', (d) => (out += d));
+    const outcome = await r.done;
+    assert.equal(outcome.sandbox, 'none');
+    assert.equal(outcome.exitCode, 0);
+    const seen = JSON.parse(out);
+    assert.equal(seen.env.AGORA_CACHE_DIR, cacheDir);
+    assert.equal(seen.env.TORCHINDUCTOR_CACHE_DIR, `${cacheDir}/torchinductor`);
+    assert.equal(seen.env.CUDA_CACHE_PATH, `${cacheDir}/nv`);
+    assert.equal(seen.env.PYTHONPYCACHEPREFIX, `${cacheDir}/python`);
+    assert.equal(fs.readFileSync(path.join(cacheDir, 'x'), 'utf8'), 'kernel host');
   });
 });
