@@ -304,7 +304,8 @@ def _summarise_baseline(res, base):
 
 def _model_summary(model_dir):
     try:
-        c = json.load(open(os.path.join(model_dir, "config.json")))
+        with open(os.path.join(model_dir, "config.json")) as f:
+            c = json.load(f)
     except OSError:
         return None
     keys = ("model_type", "hidden_size", "intermediate_size", "num_hidden_layers", "vocab_size",

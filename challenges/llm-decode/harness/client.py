@@ -32,7 +32,8 @@ def read_manifest(sub_dir: str) -> dict:
     if not os.path.exists(path):
         raise SubmissionError("bad_manifest", f"no manifest.json in the submission folder ({sub_dir})")
     try:
-        m = json.load(open(path))
+        with open(path) as f:
+            m = json.load(f)
     except Exception as e:  # noqa: BLE001
         raise SubmissionError("bad_manifest", f"manifest.json is not valid JSON: {e}")
     serve = m.get("serve")

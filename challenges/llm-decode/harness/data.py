@@ -37,7 +37,10 @@ def load_split(data_dir: str, split: str) -> dict:
     out = {}
     for name in ("prompts", "heldout", "reference"):
         p = os.path.join(d, f"{name}.json")
-        out[name] = json.load(open(p)) if os.path.exists(p) else None
+        out[name] = None
+        if os.path.exists(p):
+            with open(p) as f:
+                out[name] = json.load(f)
     return out
 
 

@@ -11,7 +11,8 @@ import torch
 
 class Reference:
     def __init__(self, model_dir: str, device: str | None = None, dtype: str = "bfloat16"):
-        cfg = json.load(open(os.path.join(model_dir, "config.json")))
+        with open(os.path.join(model_dir, "config.json")) as f:
+            cfg = json.load(f)
         self.kind = "toy" if cfg.get("model_type") == "agora_toy_gemma4" else "transformers"
         t0 = time.time()
         if self.kind == "toy":

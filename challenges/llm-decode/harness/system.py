@@ -112,7 +112,8 @@ def weight_bytes(model_dir: str) -> dict:
     from .safetensors_lite import checkpoint_tensor_bytes
 
     tb = checkpoint_tensor_bytes(model_dir)
-    cfg = json.load(open(os.path.join(model_dir, "config.json")))
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
     has_head = any(k.endswith("lm_head.weight") for k in tb)
     total = sum(tb.values())
     lookup = 0

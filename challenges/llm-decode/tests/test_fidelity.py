@@ -9,7 +9,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 class FidelityVectors(unittest.TestCase):
     def test_vectors(self):
-        d = json.load(open(os.path.join(HERE, "fidelity-vectors.json")))
+        with open(os.path.join(HERE, "fidelity-vectors.json")) as f:
+            d = json.load(f)
         self.assertGreaterEqual(len(d["cases"]), 6)
         for c in d["cases"]:
             with self.subTest(c["name"]):

@@ -10,6 +10,22 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
+
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
+def write_text(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 try:
     import torch  # noqa: F401
 
@@ -119,7 +135,7 @@ class HarnessEndToEnd(unittest.TestCase):
         r = sh(["-m", "harness", "--submission", sub, "--split", split, "--out", out, "--model", cls.model,
                 "--data", cls.data, *COMMON, *extra], env=env or ENV)
         assert r.returncode == 0, r.stdout + r.stderr
-        return json.load(open(out))
+        return read_json(out)
 
     def g(self, res, name):
         return next(x for x in res["guardrails"] if x["name"] == name)
@@ -153,7 +169,7 @@ class HarnessEndToEnd(unittest.TestCase):
         self.assertRegex(st["prompt_seed"], "^[0-9a-f]{16}$")
         self.assertEqual(len(r["samples"]), 6)
         # --write-reference covers the whole pool (the prompt no repeat drew is decoded untimed), by pool index
-        ref = json.load(open(os.path.join(self.data, "public", "reference.json")))
+        ref = read_json(os.path.join(self.data, "public", "reference.json"))
         self.assertEqual(len(ref["decodes"]), 5)
         self.assertTrue(all(d is not None and len(d) == 16 for d in ref["decodes"]))
         for s in r["samples"]:
@@ -207,10 +223,10 @@ class HarnessEndToEnd(unittest.TestCase):
         # every prompt it receives is logged as a hit or a miss
         sub = os.path.join(self.tmp, "memo")
         shutil.copytree(os.path.join(ROOT, "submissions", "baseline"), sub)
-        open(os.path.join(sub, "memo_serve.py"), "w").write(MEMO_SERVE)
-        m = json.load(open(os.path.join(sub, "manifest.json")))
+        write_text(os.path.join(sub, "memo_serve.py"), MEMO_SERVE)
+        m = read_json(os.path.join(sub, "manifest.json"))
         m["serve"] = [m["serve"][0], "memo_serve.py"] + m["serve"][2:]
-        json.dump(m, open(os.path.join(sub, "manifest.json"), "w"))
+        write_text(os.path.join(sub, "manifest.json"), json.dumps(m))
         memo_log = os.path.join(sub, "memo.log")
         # it does memoize: the same prompt twice (what the repeats of a job used to send) is a hit
         sys.path.insert(0, ROOT)
@@ -219,19 +235,19 @@ class HarnessEndToEnd(unittest.TestCase):
         try:
             p.start()
             p.wait_healthy(120)
-            prompt = json.load(open(os.path.join(self.data, "public", "prompts.json")))["prompts"][0]
+            prompt = read_json(os.path.join(self.data, "public", "prompts.json"))["prompts"][0]
             first = client.complete(p.port, prompt, 16, 60, True)
             again = client.complete(p.port, prompt, 16, 60, True)
         finally:
             p.stop()
         self.assertEqual(first["tokens"], again["tokens"])
-        self.assertEqual(open(memo_log).read().split(), ["miss", "hit"])
+        self.assertEqual(read_text(memo_log).split(), ["miss", "hit"])
         os.remove(memo_log)
         # a job: every repeat has prompts of its own, so the memo never hits, and its answers are right
         r = self.harness(sub, "public")
         self.assertEqual(r["status"], "ok", r["failure"])
         self.assertTrue(all(g["passed"] for g in r["guardrails"]), r["guardrails"])
-        log = open(memo_log).read().split()
+        log = read_text(memo_log).split()
         self.assertEqual(len(log), 1 + 2 * 3)  # the warm-up request, then 2 repeats of 2 timed + 1 held-out
         self.assertEqual(log.count("hit"), 0, log)
 
@@ -273,8 +289,8 @@ class HarnessEndToEnd(unittest.TestCase):
     def test_crashing_server_is_a_failed_job_with_a_reason(self):
         sub = os.path.join(self.tmp, "crash")
         os.makedirs(sub)
-        json.dump({"serve": ["{python}", "-c", "import sys; print('boom: no GPU found'); sys.exit(3)"]},
-                  open(os.path.join(sub, "manifest.json"), "w"))
+        write_text(os.path.join(sub, "manifest.json"),
+                   json.dumps({"serve": ["{python}", "-c", "import sys; print('boom: no GPU found'); sys.exit(3)"]}))
         r = self.harness(sub, "public")
         check_result_schema(self, r)
         self.assertEqual(r["status"], "failed")
@@ -290,9 +306,9 @@ class HarnessEndToEnd(unittest.TestCase):
         shutil.copytree(os.path.join(ROOT, "submissions", "baseline"), sub2)
         with open(os.path.join(sub2, "agora_serve.py"), "a") as f:
             f.write("\n")
-        src = open(os.path.join(sub2, "agora_serve.py")).read()
+        src = read_text(os.path.join(sub2, "agora_serve.py"))
         src = src.replace("for i in range(1, n):", "for i in range(1, n - 1):")
-        open(os.path.join(sub2, "agora_serve.py"), "w").write(src)
+        write_text(os.path.join(sub2, "agora_serve.py"), src)
         r = self.harness(sub2, "public")
         self.assertEqual(r["status"], "failed")
         self.assertEqual(r["failure"]["code"], "protocol_error")
@@ -310,11 +326,11 @@ class SharedFilesAreIdentical(unittest.TestCase):
         subs = os.path.join(ROOT, "submissions")
         for name, origin in (("toy_gemma.py", "harness"), ("safetensors_lite.py", "harness"),
                              ("agora_serve.py", "submissions/baseline")):
-            want = open(os.path.join(ROOT, origin, name)).read()
+            want = read_text(os.path.join(ROOT, origin, name))
             for d in sorted(os.listdir(subs)):
                 p = os.path.join(subs, d, name)
                 if os.path.isdir(os.path.join(subs, d)):
-                    self.assertEqual(open(p).read(), want, p)
+                    self.assertEqual(read_text(p), want, p)
 
 
 class ChallengeYaml(unittest.TestCase):
@@ -323,13 +339,13 @@ class ChallengeYaml(unittest.TestCase):
             import yaml
         except ImportError:
             self.skipTest("pyyaml not installed")
-        c = yaml.safe_load(open(os.path.join(ROOT, "challenge.yaml")))
+        c = yaml.safe_load(read_text(os.path.join(ROOT, "challenge.yaml")))
         self.assertEqual(c["id"], "llm-decode")
         self.assertEqual(c["hardware"][0], "gpu")
         self.assertEqual(c["metric"]["name"], "tokens_per_second")
         names = {g["name"] for g in c["guardrails"]}
         self.assertEqual(names, {"perplexity", "decode_fidelity"})
-        s = json.load(open(os.path.join(ROOT, "settings.json")))
+        s = read_json(os.path.join(ROOT, "settings.json"))
         g = {x["name"]: x for x in c["guardrails"]}
         self.assertEqual(g["decode_fidelity"]["threshold"], s["fidelity_threshold"])
         self.assertEqual(g["perplexity"]["threshold"], s["perplexity_ratio_threshold"])

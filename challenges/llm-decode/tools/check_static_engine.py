@@ -4,7 +4,8 @@ decode speed, start-up time, and the measured bandwidth ceiling.
 
   python3 tools/check_static_engine.py MODEL_DIR [TOKENS] [MODE,MODE...]
 
-A MODE is ENGINE:HOW with ENGINE hf|static and HOW graph, compile, or compile with +fuse, +tune, +kernels, +small=N.
+A MODE is ENGINE:HOW with ENGINE hf|static and HOW graph, compile, or compile with +fuse, +tune, +kernels, +small=N,
+or fuse+layers (--triton-layers: the layers as Triton kernels only), +pt=N its precompile threads.
 With GEMV_CONFIGS=FILE (tools/bench_kernels.py's output) the kernels use that table of tile shapes."""
 import json
 import os
@@ -38,10 +39,15 @@ greedy = [ref.greedy(p, N) for p in prompts]
 for mode in MODES:
     eng, how = mode.split(":")
     flags = {"graph": ["--cuda-graph"], "compile": ["--compile"], "fuse": ["--fuse"], "tune": ["--tune"],
-             "kernels": ["--kernels"]}
+             "kernels": ["--kernels"], "layers": ["--triton-layers"]}
     argv = ["--model", model, "--engine", eng, "--max-len", "1024"]
     for f in how.split("+"):
-        argv += ["--small-gemv", f[6:]] if f.startswith("small=") else flags[f]
+        if f.startswith("small="):
+            argv += ["--small-gemv", f[6:]]
+        elif f.startswith("pt="):
+            argv += ["--precompile-threads", f[3:]]
+        else:
+            argv += flags[f]
     a = S.parse_args(argv)
     t0 = time.time()
     e = S.HFEngine(model, a)

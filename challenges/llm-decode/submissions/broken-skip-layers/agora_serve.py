@@ -188,6 +188,7 @@ class Gemma4Static:
         self.step_layer = gemma4_layer
         self.small = 0
         self.kernels = False  # decode_kernels for one-token steps (use_kernels)
+        self.triton_layers = False  # one-token steps as decode_kernels.layer_step (use_triton_layers)
 
     def _weights(self, i, L, fuse):
         a = L.self_attn
@@ -220,9 +221,50 @@ class Gemma4Static:
         return w
 
     def use_kernels(self):
-        import decode_kernels  # noqa: F401  (registers the torch.ops.agora_decode operators)
+        import decode_kernels
 
+        decode_kernels.register_ops()  # torch.ops.agora_decode.*, which gemma4_layer calls
         self.kernels = True
+
+    def use_triton_layers(self):
+        """One-token steps as decode_kernels.layer_step: Triton kernels only, nothing for Inductor to compile."""
+        if any("qkv" not in w and not sh for w, sh in zip(self.w, self.shared)):
+            raise ValueError("--triton-layers needs --fuse (one q/k/v matrix per layer)")
+        self.triton_layers = True
+
+    def precompile(self, threads):
+        """Compile layer_step's kernels before the first step, one thread per distinct layer (kind, cache sharing,
+        last or not), so that Triton's compilations overlap. Writes keys and values at position 0 only, which
+        every prefill overwrites."""
+        import decode_kernels
+        from concurrent.futures import ThreadPoolExecutor
+
+        pos = torch.zeros(1, dtype=torch.long, device=self.kpos.device)
+        active = [i for i in range(len(self.layers)) if i not in self.skip | self.decode_skip]
+        reps = {}
+        for j, i in enumerate(active):
+            reps.setdefault((self.types[i], self.shared[i], j + 1 == len(active)), (j, i))
+        dtype = self.w[0]["ln_in"].dtype
+        ple_probe = None
+        if getattr(self.m, "hidden_size_per_layer_input", 0):
+            ple_probe = torch.zeros(len(self.layers), self.m.hidden_size_per_layer_input, dtype=dtype,
+                                    device=pos.device)
+
+        def one(job):
+            j, i = job
+            with torch.inference_mode():
+                t = self.types[i]
+                kv = self.src[t] if self.shared[i] else i
+                x = torch.zeros(self.m.config.hidden_size, dtype=dtype, device=pos.device)
+                ple = None if ple_probe is None else ple_probe[i]
+                nxt = self.w[active[j + 1]]["ln_in"] if j + 1 < len(active) else None
+                decode_kernels.add_norm(None, x, None, self.eps, next_norm=self.w[i]["ln_in"])
+                decode_kernels.layer_step(x, x, ple, self.rot[t][0][0], self.rot[t][1][0], pos, self.k[kv],
+                                          self.v[kv], self.w[i], self.shared[i], self.eps, nxt)
+
+        with ThreadPoolExecutor(max(1, threads)) as ex:
+            list(ex.map(one, reps.values()))
+        torch.cuda.synchronize()
 
     def compile_layers(self, small=0):
         """Compile the one-token layer step (one graph per layer kind; prefill stays eager)."""
@@ -236,6 +278,8 @@ class Gemma4Static:
         ple = None
         if getattr(m, "hidden_size_per_layer_input", 0):
             ple = m.project_per_layer_inputs(x, m.get_per_layer_inputs(ids, x))
+        if self.triton_layers and ids.shape[1] == 1:
+            return self._forward_triton_layers(x, ple, pos)
         pe = {t: (c[:, pos], s[:, pos]) for t, (c, s) in self.rot.items()}
         one = ids.shape[1] == 1
         if self.kernels and one:  # decode_attention masks by position itself
@@ -255,6 +299,22 @@ class Gemma4Static:
             x = fn(x, None if ple is None else ple[:, :, i, :], pe[t][0], pe[t][1], masks[t], self.k[kv], self.v[kv],
                    pos, self.w[i], self.shared[i], self.eps, self.rope, self.small, self.kernels and one)
         return m.norm(x)
+
+    def _forward_triton_layers(self, x, ple, pos):
+        """The one-token step's layers as decode_kernels.layer_step; each layer's last kernel also norms the next
+        layer's input."""
+        import decode_kernels
+
+        active = [i for i in range(len(self.layers)) if i not in self.skip | self.decode_skip]
+        x, h = decode_kernels.add_norm(None, x.reshape(-1), None, self.eps, next_norm=self.w[active[0]]["ln_in"])
+        for j, i in enumerate(active):
+            t = self.types[i]
+            kv = self.src[t] if self.shared[i] else i
+            x, h = decode_kernels.layer_step(x, h, None if ple is None else ple[0, 0, i], self.rot[t][0][0],
+                                             self.rot[t][1][0], pos, self.k[kv], self.v[kv], self.w[i],
+                                             self.shared[i], self.eps,
+                                             self.w[active[j + 1]]["ln_in"] if j + 1 < len(active) else None)
+        return self.m.norm(x.view(1, 1, -1))
 
 
 class HFEngine:
@@ -304,6 +364,13 @@ class HFEngine:
             if self.engine != "static":
                 raise ValueError("--kernels needs --engine static")
             self.fast.use_kernels()
+        if args.triton_layers:
+            if self.engine != "static":
+                raise ValueError("--triton-layers needs --engine static")
+            self.fast.use_triton_layers()
+            t0 = time.time()
+            self.fast.precompile(args.precompile_threads)
+            log(f"layer kernels compiled in {time.time() - t0:.1f}s ({args.precompile_threads} threads)")
         if args.compile:
             if self.engine != "static":
                 raise ValueError("--compile needs --engine static")
@@ -311,9 +378,9 @@ class HFEngine:
 
             inductor_config.coordinate_descent_tuning = args.tune
             self.fast.compile_layers(args.small_gemv)
-        if args.cuda_graph or args.compile:
+        if args.cuda_graph or args.compile or args.triton_layers:
             self._capture()
-        if args.compile and self.rows is None:
+        if (args.compile or args.triton_layers) and self.rows is None:
             self._capture_prefill()
 
     @torch.inference_mode()
@@ -577,6 +644,13 @@ def parse_args(argv=None, **defaults):
     ap.add_argument("--kernels", action="store_true",
                     help="static engine: Triton kernels (decode_kernels.py) for a one-token step's products and its "
                          "attention")
+    ap.add_argument("--triton-layers", action="store_true",
+                    help="static engine, with --fuse: the one-token step's layers as Triton kernels only "
+                         "(decode_kernels.layer_step: no Inductor, whose compilation took about 20 s on a "
+                         "cold cache), then the whole decode step and the prefill buckets captured as CUDA graphs")
+    ap.add_argument("--precompile-threads", type=int, default=1,
+                    help="with --triton-layers: threads compiling the layer kernels before the first step (more "
+                         "than 1 overlaps Triton's compilations; not yet measured on a GPU)")
     ap.add_argument("--skip-layers", default=None, help="deliberately broken: layer indices to skip, e.g. 30-36")
     ap.add_argument("--keep-vocab", default=None, help="deliberately broken: JSON list of token ids to keep")
     ap.add_argument("--decode-only", action="store_true",
