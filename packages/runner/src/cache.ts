@@ -9,10 +9,11 @@
 // symbolic link the submission may have left in its entry), and only entries whose lock it holds.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Slug, type ClaimedJob } from '@agora/core';
+import { removeTree } from './remove-tree.ts';
 
 export const DEFAULT_CACHE_MAX_MB = 16384;
 
@@ -208,33 +209,6 @@ export function openEntry(root: string, job: Pick<ClaimedJob, 'jobId' | 'challen
     lock.release();
     throw e;
   }
-}
-
-/** Removes a tree the runner owns; a submission may have made directories unreadable (chmod 000). */
-function removeTree(path: string): void {
-  try {
-    rmSync(path, { recursive: true, force: true });
-    return;
-  } catch {}
-  const open = (p: string) => {
-    let st;
-    try {
-      st = lstatSync(p);
-    } catch {
-      return;
-    }
-    if (!st.isDirectory()) return;
-    try {
-      chmodSync(p, 0o700);
-    } catch {}
-    let names: string[] = [];
-    try {
-      names = readdirSync(p);
-    } catch {}
-    for (const n of names) open(join(p, n));
-  };
-  open(path);
-  rmSync(path, { recursive: true, force: true });
 }
 
 export interface PruneReport {

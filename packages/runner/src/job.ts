@@ -14,6 +14,7 @@ import type { LogSink } from './logs.ts';
 import { classify, clip, type Classified } from './outcome.ts';
 import { sandboxExecPrefix } from './sandbox/exec.ts';
 import type { SandboxProbe } from './sandbox/sandbox.ts';
+import { removeTree } from './remove-tree.ts';
 
 export const NO_SANDBOX_REASON = 'runner has no sandbox';
 
@@ -168,7 +169,7 @@ export async function executeJob(ctx: JobContext): Promise<JobReport> {
   const bundleDir = join(ctx.jobDir, 'bundle');
   const scratchDir = join(ctx.jobDir, 'scratch');
   const outFile = join(ctx.jobDir, 'result.json');
-  rmSync(scratchDir, { recursive: true, force: true });
+  removeTree(scratchDir);
   rmSync(outFile, { force: true });
   mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   try {
@@ -233,7 +234,7 @@ export async function executeJob(ctx: JobContext): Promise<JobReport> {
   }
   const c = classify(exit, outFile, job.split);
   note(`harness ${exit.signal ? `killed by ${exit.signal}` : `exited ${exit.exitCode}`} after ${(exit.wallMs / 1000).toFixed(1)} s: ${c.outcome}${c.reason ? ` (${c.reason.split('\n')[0]})` : ''}`);
-  rmSync(scratchDir, { recursive: true, force: true });
+  removeTree(scratchDir);
   return { ...c, environment: env(spec.harness.version, spec.hardware) };
 }
 

@@ -18,6 +18,7 @@ import { runnerBytecode } from './python-bytecode.ts';
 import { batches, LogSink, type LogLineOut } from './logs.ts';
 import { fetchJobFiles } from './runner.ts';
 import { probeSandboxSync, type SandboxProbe } from './sandbox/sandbox.ts';
+import { removeTree } from './remove-tree.ts';
 
 export const OFFLINE_FORMAT = 'agora-offline-job/1';
 
@@ -99,7 +100,7 @@ export async function runOffline(o: {
   const { job, runnerId } = readJobFile(dir);
   if (existsSync(join(dir, 'result.json'))) throw new Error(`${dir}/result.json exists: this job was already run; upload it (agora runner upload ${dir})`);
   const work = join(dir, 'work');
-  rmSync(work, { recursive: true, force: true });
+  removeTree(work);
   mkdirSync(work, { recursive: true, mode: 0o700 });
   rmSync(join(dir, 'log.jsonl'), { force: true });
   const cacheDir = o.cacheDir !== undefined ? resolve(o.cacheDir) : undefined;
@@ -136,7 +137,7 @@ export async function runOffline(o: {
   // Written aside and renamed: a result.json is always whole.
   writeFileSync(join(dir, 'result.json.tmp'), JSON.stringify(body, null, 1) + '\n', { mode: 0o600 });
   renameSync(join(dir, 'result.json.tmp'), join(dir, 'result.json'));
-  rmSync(work, { recursive: true, force: true });
+  removeTree(work);
   log(`job ${job.jobId}: ${report.outcome}${report.reason ? ` (${report.reason.split('\n')[0]})` : ''}; result in ${dir}/result.json`);
   return body;
 }

@@ -2,7 +2,7 @@
 // streams their logs, keeps their leases alive, obeys cancels and uploads each result once.
 // See docs/decisions/0060-runner-job-loop.md.
 
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ClaimedJob, RunnerEnvironment } from '@agora/core';
 import { AgoraApiError, type AgoraClient } from '@agora/sdk';
@@ -14,6 +14,7 @@ import { executeJob, type JobReport } from './job.ts';
 import { runnerBytecode } from './python-bytecode.ts';
 import { LogSink } from './logs.ts';
 import { probeSandboxSync, type SandboxProbe } from './sandbox/sandbox.ts';
+import { removeTree } from './remove-tree.ts';
 
 export interface RunnerOptions {
   /** Server base URL, e.g. http://127.0.0.1:8080 */
@@ -283,7 +284,7 @@ function runOnlineJob(d: JobDeps, job: ClaimedJob, onDone: () => void): ActiveJo
   const { client, log } = d;
   const id = job.jobId;
   const jobDir = join(d.workDir, 'jobs', `${id}-${job.attempt}`);
-  rmSync(jobDir, { recursive: true, force: true });
+  removeTree(jobDir);
   mkdirSync(jobDir, { recursive: true, mode: 0o700 });
   let aborted: { kind: AbortKind; reason: string } | null = null;
   let harness: HarnessRun | null = null;
@@ -386,7 +387,7 @@ function runOnlineJob(d: JobDeps, job: ClaimedJob, onDone: () => void): ActiveJo
     .catch((e) => log(`job ${id}: runner error: ${(e as Error).stack ?? e}`))
     .finally(() => {
       clearInterval(hb);
-      if (!d.o.keepJobDirs) rmSync(jobDir, { recursive: true, force: true });
+      if (!d.o.keepJobDirs) removeTree(jobDir);
       onDone();
     });
   return { job, abort, finished };
