@@ -232,6 +232,10 @@ class Gemma4Static:
             raise ValueError("--triton-layers needs --fuse (one q/k/v matrix per layer)")
         self.triton_layers = True
 
+    def _decode_layers(self):
+        """The layers a one-token step runs (the broken examples skip some)."""
+        return [i for i in range(len(self.layers)) if i not in self.skip | self.decode_skip]
+
     def precompile(self, threads):
         """Compile layer_step's kernels before the first step, one thread per distinct layer (kind, cache sharing,
         last or not), so that Triton's compilations overlap. Writes keys and values at position 0 only, which
@@ -240,7 +244,7 @@ class Gemma4Static:
         from concurrent.futures import ThreadPoolExecutor
 
         pos = torch.zeros(1, dtype=torch.long, device=self.kpos.device)
-        active = [i for i in range(len(self.layers)) if i not in self.skip | self.decode_skip]
+        active = self._decode_layers()
         reps = {}
         for j, i in enumerate(active):
             reps.setdefault((self.types[i], self.shared[i], j + 1 == len(active)), (j, i))
@@ -305,7 +309,7 @@ class Gemma4Static:
         layer's input."""
         import decode_kernels
 
-        active = [i for i in range(len(self.layers)) if i not in self.skip | self.decode_skip]
+        active = self._decode_layers()
         x, h = decode_kernels.add_norm(None, x.reshape(-1), None, self.eps, next_norm=self.w[active[0]]["ln_in"])
         for j, i in enumerate(active):
             t = self.types[i]
