@@ -42,7 +42,13 @@ test('removeTree: directories a submission made unreadable are removed, a link o
   const node = [process.execPath, '--input-type=module', '-e', SCRIPT, moduleFile];
   const asRoot = process.getuid?.() === 0;
   if (asRoot && !existsSync('/usr/bin/setpriv')) return t.skip('running as root without setpriv: cannot drop to a user the modes bind');
-  const cmd = asRoot ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
+  const drop = asRoot ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+  if (asRoot) {
+    // nobody must be able to run this checkout's Node and read the module (not so under a private home)
+    const probe = spawnSync(drop[0]!, [...drop.slice(1), process.execPath, '--input-type=module', '-e', 'await import(process.argv[1])', moduleFile]);
+    if (probe.status !== 0) return t.skip(`nobody cannot run this checkout's Node or read ${moduleFile}`);
+  }
+  const cmd = [...drop, ...node];
   const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', env: { ...process.env, TMPDIR: '/tmp' } });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { plainFailed: true, removed: true, outsideMode: 0o500, outsideKept: 'kept', baseRemoved: true });
