@@ -1,12 +1,12 @@
 """An interpreter, on PyTorch's CPU tensors, of the part of Triton that submissions/*/decode_kernels.py uses.
 
-CI has no GPU and no Triton, so without it the example's kernels would only ever run on the H100. Standing in for the
-`triton` and `triton.language` modules while decode_kernels is imported (interpreted()), it runs each kernel program by program
-in plain Python: a block is a torch tensor, a pointer is a flat tensor and a tensor of element offsets, loads and
-stores honour their masks, and `.to(dtype)` rounds as Triton does (to the dtype's nearest value). That checks a
-kernel's indexing, masking, branches and rounding points against PyTorch. What it cannot check is what only the
-compiler sees (types that differ between branches, unsupported constructs) and speed: tools/bench_kernels.py on a
-GPU does both.
+CI has no GPU and no Triton, so without it the example's kernels would only ever run on the H100. Standing in for
+the `triton` and `triton.language` modules while decode_kernels is imported (interpreted()), it runs each kernel
+program by program in plain Python: a block is a torch tensor, a pointer is a flat tensor and a tensor of element
+offsets, loads and stores honour their masks (and refuse offsets out of bounds), and `.to(dtype)` rounds to the
+dtype's nearest value as Triton does. That checks a kernel's indexing, masking, branches and rounding points against
+PyTorch. What it cannot check is what only the compiler sees (types that differ between branches, unsupported
+constructs) and speed: tools/bench_kernels.py on a GPU does both.
 """
 from __future__ import annotations
 
