@@ -31,7 +31,6 @@ function chunks(src: ByteSource): AsyncIterable<Uint8Array> {
   return src as AsyncIterable<Uint8Array>;
 }
 
-/** Passes chunks through while hashing and counting them; throws once `start + count` passes `maxBytes`. */
 /**
  * Writes a new file (mode 0600) from a byte stream; on any failure the file is gone when this rejects.
  * The file is opened before the pipeline starts: a write stream that opens its own file can create
@@ -48,6 +47,7 @@ export async function writeNewFile(src: AsyncIterable<Uint8Array>, file: string)
   }
 }
 
+/** Passes chunks through while hashing and counting them; throws once `start + count` passes `maxBytes`. */
 async function* metered(src: ByteSource, maxBytes: number, state: { size: number; hash: ReturnType<typeof createHash> | null }, what: string) {
   for await (const chunk of chunks(src)) {
     state.size += chunk.byteLength;
