@@ -11,7 +11,7 @@ around them:
 And layer_step: a whole one-token decoder layer as Triton kernels only (agora_serve.py --triton-layers): the
 norms, rotary embedding, cache write, gated activations and residual adds fused into a few kernels around those two,
 so that nothing is left for Inductor to compile (its compilation took about 17 s of a cold start on the H100,
-BENCHMARKS.md). Not measured on the H100 yet (decision 0043).
+BENCHMARKS.md). Not measured on the H100 yet (docs/decisions/0073).
 The CPU tests run these kernels through tests/triton_cpu.py, an interpreter of the part of Triton they use.
 """
 from __future__ import annotations
