@@ -162,7 +162,8 @@ class DecodeKernels(unittest.TestCase):
 
     def test_a_whole_decode_step_with_triton_layers_matches_the_eager_step(self):
         """Gemma4Static.forward for one token, --triton-layers against eager gemma4_layer: the chaining of each
-        layer's next-input norm, shared caches, per-layer inputs and skipped layers (the broken examples')."""
+        layer's next-input norm, shared caches, per-layer inputs and skipped layers (the broken examples'); and
+        precompile, which runs each distinct layer once before the first step."""
         hidden, heads, kv_heads, inter, ple, length, window, vocab = 64, 4, 2, 96, 16, 48, 8, 50
         types_ = ["sliding_attention", "sliding_attention", "full_attention"] * 2
         shared = [False, False, False, False, True, True]
@@ -182,9 +183,16 @@ class DecodeKernels(unittest.TestCase):
         embed, per_layer, final = self.randn(vocab, hidden), self.randn(vocab, len(types_), ple), 1 + self.randn(hidden)
         fast.m = types.SimpleNamespace(
             embed_tokens=lambda ids: embed[ids], hidden_size_per_layer_input=ple,
+            config=types.SimpleNamespace(hidden_size=hidden),
             get_per_layer_inputs=lambda ids, x: per_layer[ids],
             project_per_layer_inputs=lambda x, p: p,
             norm=lambda x: self.S.gemma4_rms_norm(x, final, EPS))
+        before = {i: (fast.k[i].clone(), fast.v[i].clone()) for i in fast.k}
+        fast.skip, fast.decode_skip = set(), set()
+        fast.precompile(1)  # runs every distinct layer once, writing position 0 only
+        for i, (k, v) in before.items():
+            self.assertTrue(torch.equal(fast.k[i][:, :, 1:], k[:, :, 1:]), i)
+            self.assertTrue(torch.equal(fast.v[i][:, :, 1:], v[:, :, 1:]), i)
         ids, pos = torch.tensor([[11]]), torch.tensor([9])
         outputs = []
         for skip in (set(), {1, 4}):

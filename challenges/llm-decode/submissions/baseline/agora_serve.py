@@ -4,7 +4,8 @@ One file, stdlib HTTP only. Engines:
   - transformers checkpoints (Gemma4ForCausalLM or any AutoModelForCausalLM) with transformers' StaticCache
     (--engine hf), or Gemma4Static (--engine static): the model's weights with an own static KV cache, the decode
     step captured as a CUDA graph (--cuda-graph), its layers compiled by Inductor first (--compile), with Triton
-    kernels for the one-token products and attention (--kernels, decode_kernels.py);
+    kernels for the one-token products and attention (--kernels, decode_kernels.py), or its layers as Triton
+    kernels only (--triton-layers);
   - the plain-PyTorch toy model (config model_type agora_toy_gemma4) used by the CPU tests.
 Deliberately broken variants for the guardrail demonstrations: --skip-layers, --keep-vocab.
 
@@ -236,6 +237,22 @@ class Gemma4Static:
         """The layers a one-token step runs (the broken examples skip some)."""
         return [i for i in range(len(self.layers)) if i not in self.skip | self.decode_skip]
 
+    def _cache(self, i):
+        """Layer i's keys and values: its own, or for a layer that shares them, the last earlier layer's of its kind."""
+        j = self.src[self.types[i]] if self.shared[i] else i
+        return self.k[j], self.v[j]
+
+    def _triton_layer(self, x, h, ple, pos, active, j):
+        """Layer active[j] as decode_kernels.layer_step; its last kernel also norms the next active layer's input."""
+        import decode_kernels
+
+        i = active[j]
+        cos, sin = self.rot[self.types[i]]
+        K, V = self._cache(i)
+        nxt = self.w[active[j + 1]]["ln_in"] if j + 1 < len(active) else None
+        return decode_kernels.layer_step(x, h, ple, cos[0], sin[0], pos, K, V, self.w[i], self.shared[i], self.eps,
+                                         nxt)
+
     def precompile(self, threads):
         """Compile layer_step's kernels before the first step, one thread per distinct layer (kind, cache sharing,
         last or not), so that Triton's compilations overlap. Writes keys and values at position 0 only, which
@@ -257,18 +274,14 @@ class Gemma4Static:
         def one(job):
             j, i = job
             with torch.inference_mode():
-                t = self.types[i]
-                kv = self.src[t] if self.shared[i] else i
                 x = torch.zeros(self.m.config.hidden_size, dtype=dtype, device=pos.device)
-                ple = None if ple_probe is None else ple_probe[i]
-                nxt = self.w[active[j + 1]]["ln_in"] if j + 1 < len(active) else None
                 decode_kernels.add_norm(None, x, None, self.eps, next_norm=self.w[i]["ln_in"])
-                decode_kernels.layer_step(x, x, ple, self.rot[t][0][0], self.rot[t][1][0], pos, self.k[kv],
-                                          self.v[kv], self.w[i], self.shared[i], self.eps, nxt)
+                self._triton_layer(x, x, None if ple_probe is None else ple_probe[i], pos, active, j)
 
         with ThreadPoolExecutor(max(1, threads)) as ex:
             list(ex.map(one, reps.values()))
-        torch.cuda.synchronize()
+        if pos.is_cuda:
+            torch.cuda.synchronize()
 
     def compile_layers(self, small=0):
         """Compile the one-token layer step (one graph per layer kind; prefill stays eager)."""
@@ -299,25 +312,18 @@ class Gemma4Static:
             if i in skip:
                 continue
             t = self.types[i]
-            kv = self.src[t] if self.shared[i] else i
-            x = fn(x, None if ple is None else ple[:, :, i, :], pe[t][0], pe[t][1], masks[t], self.k[kv], self.v[kv],
-                   pos, self.w[i], self.shared[i], self.eps, self.rope, self.small, self.kernels and one)
+            x = fn(x, None if ple is None else ple[:, :, i, :], pe[t][0], pe[t][1], masks[t], *self._cache(i), pos,
+                   self.w[i], self.shared[i], self.eps, self.rope, self.small, self.kernels and one)
         return m.norm(x)
 
     def _forward_triton_layers(self, x, ple, pos):
-        """The one-token step's layers as decode_kernels.layer_step; each layer's last kernel also norms the next
-        layer's input."""
+        """The one-token step's layers as decode_kernels.layer_step (_triton_layer)."""
         import decode_kernels
 
         active = self._decode_layers()
         x, h = decode_kernels.add_norm(None, x.reshape(-1), None, self.eps, next_norm=self.w[active[0]]["ln_in"])
         for j, i in enumerate(active):
-            t = self.types[i]
-            kv = self.src[t] if self.shared[i] else i
-            x, h = decode_kernels.layer_step(x, h, None if ple is None else ple[0, 0, i], self.rot[t][0][0],
-                                             self.rot[t][1][0], pos, self.k[kv], self.v[kv], self.w[i],
-                                             self.shared[i], self.eps,
-                                             self.w[active[j + 1]]["ln_in"] if j + 1 < len(active) else None)
+            x, h = self._triton_layer(x, h, None if ple is None else ple[0, 0, i], pos, active, j)
         return self.m.norm(x.view(1, 1, -1))
 
 
