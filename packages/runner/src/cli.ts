@@ -22,8 +22,6 @@ import { findExecutable } from './sandbox/sandbox.ts';
 /** The repository's challenges/ folder, the default --challenges. */
 export const DEFAULT_CHALLENGES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../challenges');
 
-export { defaultOfflineCacheDir };
-
 export const RUNNER_USAGE = `usage:
   agora runner [start] --server URL --token T --labels cpu,x86 [--challenges DIR] [--work DIR]
                [--concurrency N] [--poll-ms MS] [--bind PATH]... [--allow-unsandboxed]
