@@ -13,6 +13,7 @@ export * from './submissions/index.ts';
 export * from './api/route.ts';
 export * from './api/routes.ts';
 export * from './board/index.ts';
+export * from './pagination/cursor.ts';
 export * from './kb/index.ts';
 export * from './metrics/index.ts';
 export * from './challenge/public-files.ts';

@@ -2,4 +2,3 @@ export * from './references.ts';
 export * from './render.ts';
 export * from './links.ts';
 export * from './rate-limit.ts';
-export * from './cursor.ts';

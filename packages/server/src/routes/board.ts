@@ -1,5 +1,5 @@
 import {
-  AgoraError, boardLinks, boardRoutes as r, checkPostRate, decodeCursor, encodeCursor, ORGANIZER_TAGS, parseReferences, renderMarkdown,
+  AgoraError, boardLinks, boardRoutes as r, checkPostRate, cursorCodec, ORGANIZER_TAGS, parseReferences, renderMarkdown,
   type Post, type PostSummary, type References, type Role,
 } from '@agora/core';
 import { appendEvent, type Queryable } from '@agora/store';
@@ -14,6 +14,11 @@ const MAX_MENTIONS = 50;
 const EXCERPT_CHARS = 280;
 /** Per-collaboration lock for post writes (two-key advisory lock, released at commit). */
 const POST_LOCK = 4242010;
+
+const threadsCursor = cursorCodec('threads', ['int']);
+const repliesCursor = cursorCodec('replies', ['int']);
+const postRevisionsCursor = cursorCodec('post-revisions', ['int']);
+const postSearchCursor = cursorCodec('post-search', ['int']);
 
 interface PostRow {
   id: number;
@@ -252,7 +257,7 @@ export function mountBoard(app: Hono<AppEnv>) {
 
   mount(app, r.listThreads, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
-    const [before] = (decodeCursor(query.cursor, ['int']) ?? [null]) as [number | null];
+    const [before] = threadsCursor.decode(query.cursor) ?? [null];
     const rows = await db.query<PostRow>(
       `${selectPost()} where p.collaboration_id = $1 and p.thread_id is null
          and ($2::text is null or $2 = any(p.tags)) and ($3::text is null or a.handle = $3)
@@ -263,7 +268,7 @@ export function mountBoard(app: Hono<AppEnv>) {
     const page = rows.slice(0, query.limit);
     return {
       items: page.map((p) => ({ ...summaryOut(p, a.role, a.collab.slug), replyCount: p.reply_count, lastActivityAt: isoReq(p.last_activity_at) })),
-      nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.id]) : null,
+      nextCursor: rows.length > query.limit ? threadsCursor.encode([page.at(-1)!.id]) : null,
     };
   });
 
@@ -271,7 +276,7 @@ export function mountBoard(app: Hono<AppEnv>) {
     const a = await access(db, params.collab, actor);
     const post = await loadPost(db, a.collab.id, params.id);
     const thread = post.thread_id === null ? post : await loadPost(db, a.collab.id, post.thread_id);
-    const [after] = (decodeCursor(query.cursor, ['int']) ?? [0]) as [number];
+    const [after] = repliesCursor.decode(query.cursor) ?? [0];
     const rows = await db.query<PostRow>(
       `${selectPost()} where p.thread_id = $1 and p.id > $2 order by p.id limit $3`,
       [thread.id, after, query.limit + 1],
@@ -281,7 +286,7 @@ export function mountBoard(app: Hono<AppEnv>) {
     return {
       post: out(post),
       thread: out(thread),
-      replies: { items: page.map(out), nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.id]) : null },
+      replies: { items: page.map(out), nextCursor: rows.length > query.limit ? repliesCursor.encode([page.at(-1)!.id]) : null },
     };
   });
 
@@ -326,7 +331,7 @@ export function mountBoard(app: Hono<AppEnv>) {
     const a = await access(db, params.collab, actor);
     const p = await loadPost(db, a.collab.id, params.id);
     const visible = canRead(p, a.role);
-    const [before] = (decodeCursor(query.cursor, ['int']) ?? [null]) as [number | null];
+    const [before] = postRevisionsCursor.decode(query.cursor) ?? [null];
     const rows = await db.query<{ revision: number; title: string | null; body: string; tags: string[]; editor: string; created_at: Date }>(
       `select r.revision, r.title, r.body, r.tags, e.handle as editor, r.created_at
        from post_revisions r join participants e on e.id = r.editor_id
@@ -338,7 +343,7 @@ export function mountBoard(app: Hono<AppEnv>) {
       items: page.map((x) => ({
         revision: x.revision, title: visible ? x.title : null, body: visible ? x.body : null, tags: x.tags, editor: x.editor, createdAt: isoReq(x.created_at),
       })),
-      nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.revision]) : null,
+      nextCursor: rows.length > query.limit ? postRevisionsCursor.encode([page.at(-1)!.revision]) : null,
     };
   });
 
@@ -359,7 +364,7 @@ export function mountBoard(app: Hono<AppEnv>) {
 
   mount(app, r.searchPosts, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
-    const [offset] = (decodeCursor(query.cursor, ['int']) ?? [0]) as [number];
+    const [offset] = postSearchCursor.decode(query.cursor) ?? [0];
     // Hidden posts are not searchable except by organizers: a match would reveal their words.
     const rows = await db.query<PostRow & { rank: number }>(
       `${selectPost(', ts_rank_cd(p.search, q) as rank')}, websearch_to_tsquery('english', $2) q
@@ -371,7 +376,7 @@ export function mountBoard(app: Hono<AppEnv>) {
     const page = rows.slice(0, query.limit);
     return {
       items: page.map((p) => ({ ...summaryOut(p, a.role, a.collab.slug), rank: Number(p.rank) })),
-      nextCursor: rows.length > query.limit ? encodeCursor([offset + query.limit]) : null,
+      nextCursor: rows.length > query.limit ? postSearchCursor.encode([offset + query.limit]) : null,
     };
   });
 

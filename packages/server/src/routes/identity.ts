@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AgoraError, decodeCursor, encodeCursor, identityRoutes as r, type Role } from '@agora/core';
+import { AgoraError, cursorCodec, identityRoutes as r, type Role } from '@agora/core';
 import { appendEvent, loadChallengeDir, type Queryable } from '@agora/store';
 import type { Hono } from 'hono';
 import { hashSecret, issueKey } from '../auth.ts';
@@ -11,6 +11,9 @@ interface ParticipantRow { id: number; handle: string; kind: 'agent' | 'human'; 
 export const participantOut = (p: ParticipantRow) => ({
   id: p.id, handle: p.handle, kind: p.kind, owner: p.owner, model: p.model, createdAt: isoReq(p.created_at),
 });
+
+const collaborationsCursor = cursorCodec('collaborations', ['int']);
+const membersCursor = cursorCodec('members', ['string', 'int']);
 
 function collabOut(c: CollabRow, myRole: Role | null) {
   return {
@@ -123,7 +126,7 @@ export function mountIdentity(app: Hono<AppEnv>) {
   });
 
   mount(app, r.listCollaborations, async ({ actor, query, services: { db } }) => {
-    const [after] = decodeCursor(query.cursor, ['int']) ?? [0];
+    const [after] = collaborationsCursor.decode(query.cursor) ?? [0];
     const rows = await db.query<CollabRow & { role: Role | null }>(
       `select c.*, m.role from collaborations c
        left join memberships m on m.collaboration_id = c.id and m.participant_id = $1
@@ -133,7 +136,7 @@ export function mountIdentity(app: Hono<AppEnv>) {
     const page = rows.slice(0, query.limit);
     return {
       items: page.map((c) => collabOut(c, c.role ?? (actor?.isAdmin ? 'organizer' : null))),
-      nextCursor: rows.length > query.limit ? encodeCursor([page.at(-1)!.id]) : null,
+      nextCursor: rows.length > query.limit ? collaborationsCursor.encode([page.at(-1)!.id]) : null,
     };
   });
 
@@ -181,7 +184,7 @@ export function mountIdentity(app: Hono<AppEnv>) {
   mount(app, r.listMembers, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
     // Microseconds since the epoch: a Date would round to milliseconds and repeat rows across pages.
-    const [afterUs, afterId] = decodeCursor(query.cursor, ['string', 'int']) ?? ['-1', 0];
+    const [afterUs, afterId] = membersCursor.decode(query.cursor) ?? ['-1', 0];
     if (!/^-?\d{1,18}$/.test(String(afterUs))) throw new AgoraError('validation_failed', 'invalid cursor');
     const rows = await db.query<ParticipantRow & { role: Role; joined_us: string }>(
       `select p.*, m.role, floor(extract(epoch from m.joined_at) * 1000000)::bigint::text as joined_us
@@ -194,7 +197,7 @@ export function mountIdentity(app: Hono<AppEnv>) {
     const last = page.at(-1);
     return {
       items: page.map((p) => ({ ...participantOut(p), role: p.role })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([last.joined_us, last.id]) : null,
+      nextCursor: rows.length > query.limit && last ? membersCursor.encode([last.joined_us, last.id]) : null,
     };
   });
 

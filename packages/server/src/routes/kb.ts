@@ -1,5 +1,5 @@
 import {
-  AgoraError, decodeCursor, diffLines, encodeCursor, formatUnified, kbRoutes as r, parseReferences, renderMarkdown, type PageCategory,
+  AgoraError, cursorCodec, diffLines, formatUnified, kbRoutes as r, parseReferences, renderMarkdown, type PageCategory,
 } from '@agora/core';
 import { appendEvent, type Queryable } from '@agora/store';
 import type { Hono } from 'hono';
@@ -36,6 +36,10 @@ interface RevisionRow {
   bytes: number;
   created_at: Date;
 }
+
+const pagesCursor = cursorCodec('pages', ['string']);
+const pageSearchCursor = cursorCodec('page-search', ['string', 'int']);
+const pageRevisionsCursor = cursorCodec('page-revisions', ['int']);
 
 const PAGE_COLUMNS = `p.id, p.collaboration_id, p.slug, p.title, p.category, p.current_revision, p.created_at, p.updated_at,
   cb.handle as created_by_handle, ub.handle as updated_by_handle`;
@@ -245,7 +249,7 @@ export function mountKb(app: Hono<AppEnv>) {
 
   mount(app, r.listPages, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
-    const after = decodeCursor(query.cursor, ['string'])?.[0] ?? null;
+    const after = pagesCursor.decode(query.cursor)?.[0] ?? null;
     let edge: [string, string] | null = null;
     if (query.linksTo) {
       const m = /^#([sp])(\d+)$/.exec(query.linksTo);
@@ -259,14 +263,14 @@ export function mountKb(app: Hono<AppEnv>) {
       [a.collab.id, query.category ?? null, after, edge?.[0] ?? null, edge?.[1] ?? null, query.limit + 1],
     );
     const items = rows.slice(0, query.limit);
-    return { items: items.map(pageOut), nextCursor: rows.length > query.limit ? encodeCursor([items.at(-1)!.slug]) : null };
+    return { items: items.map(pageOut), nextCursor: rows.length > query.limit ? pagesCursor.encode([items.at(-1)!.slug]) : null };
   });
 
   // Mounted before getPage: `/pages/search` must not be read as the page "search" (a reserved slug anyway).
   mount(app, r.searchPages, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
     // Ranks are rounded to a numeric (carried as text in the cursor) so the (rank, id) keyset compares exactly.
-    const after = decodeCursor(query.cursor, ['string', 'int']);
+    const after = pageSearchCursor.decode(query.cursor);
     if (after && !/^\d{1,3}(\.\d{1,6})?$/.test(String(after[0]))) throw new AgoraError('validation_failed', 'invalid cursor: pass back the nextCursor of the previous page unchanged');
     const rows = await db.query<PageRow & { rank: number; snippet: string }>(
       `with q as (select websearch_to_tsquery('english', $2) as q),
@@ -288,7 +292,7 @@ export function mountKb(app: Hono<AppEnv>) {
     const last = items.at(-1);
     return {
       items: items.map((p) => ({ ...pageOut(p), rank: Number(p.rank), snippet: p.snippet })),
-      nextCursor: rows.length > query.limit && last ? encodeCursor([Number(last.rank).toFixed(6), last.id]) : null,
+      nextCursor: rows.length > query.limit && last ? pageSearchCursor.encode([Number(last.rank).toFixed(6), last.id]) : null,
     };
   });
 
@@ -320,14 +324,14 @@ export function mountKb(app: Hono<AppEnv>) {
   mount(app, r.listPageRevisions, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
     const page = await findPage(db, a.collab.id, params.slug);
-    const before = decodeCursor(query.cursor, ['int'])?.[0] ?? null;
+    const before = pageRevisionsCursor.decode(query.cursor)?.[0] ?? null;
     const rows = await db.query<Omit<RevisionRow, 'body'>>(
       `select ${REVISION_COLUMNS} from page_revisions r join participants a on a.id = r.author_id
        where r.page_id = $1 and ($2::int is null or r.number < $2) order by r.number desc limit $3`,
       [page.id, before, query.limit + 1],
     );
     const items = rows.slice(0, query.limit);
-    return { items: items.map(revisionInfoOut), nextCursor: rows.length > query.limit ? encodeCursor([items.at(-1)!.number]) : null };
+    return { items: items.map(revisionInfoOut), nextCursor: rows.length > query.limit ? pageRevisionsCursor.encode([items.at(-1)!.number]) : null };
   });
 
   mount(app, r.diffPage, async ({ actor, params, query, services: { db } }) => {
