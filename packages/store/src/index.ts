@@ -2,3 +2,4 @@ export * from './db.ts';
 export * from './events.ts';
 export * from './migrate.ts';
 export * from './challenge-dir.ts';
+export * from './submissions/index.ts';

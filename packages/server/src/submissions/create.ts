@@ -1,0 +1,133 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgoraError, fingerprint, pathSetProblems, suggestParents, type BundleEntry, type SubmissionMeta } from '@agora/core';
+import {
+  appendEvent,
+  collaborationArtifactSizes,
+  contentsOfSubmissions,
+  existingSubmissionIds,
+  insertArtifact,
+  insertSubmission,
+  lockFingerprintAndFindDuplicate,
+  memberIdsByHandle,
+  selfAndAncestorIds,
+  submissionLabels,
+  submissionsSharingContents,
+  type Queryable,
+} from '@agora/store';
+import type { Actor } from '../auth.ts';
+import { packCanonical, type BundleLimits } from '../bundles.ts';
+import type { CollabAccess, CollabRow } from '../collab.ts';
+import type { Services } from '../services.ts';
+import { detailOut, requireSubmission } from './views.ts';
+
+export const limitsOf = (c: CollabRow): BundleLimits => ({
+  maxBytes: c.challenge.submission?.max_bytes ?? 50 * 1024 ** 2,
+  maxFiles: c.challenge.submission?.max_files ?? 2000,
+});
+
+const refs = (ids: number[]) => ids.map((id) => `#s${id}`).join(', ');
+
+/**
+ * The whole of a new submission: files into the store, then rows, parents, credits and the
+ * `submission.created` event in one transaction. Blobs written before a refused transaction stay
+ * in the store unreferenced (content-addressed, harmless; see decision 0051).
+ */
+export async function createSubmission(
+  services: Services,
+  a: CollabAccess & { actor: Actor },
+  meta: SubmissionMeta,
+  load: (dir: string, limits: BundleLimits) => Promise<BundleEntry[]>,
+) {
+  const { db, artifacts } = services;
+  const limits = limitsOf(a.collab);
+  const work = await artifacts.workDir('sub-');
+  try {
+    const dir = join(work.path, 'files');
+    await mkdir(dir);
+    const files = await load(dir, limits);
+    const clash = pathSetProblems([...files.map((f) => f.path), ...meta.artifacts.map((x) => x.path)]);
+    if (clash.length) throw new AgoraError('unprocessable', `artifact paths clash with the bundle's files: ${clash[0]}`, { problems: clash.slice(0, 20) });
+    const bundleFile = join(work.path, 'bundle.tar.gz');
+    await packCanonical(dir, files, bundleFile);
+    const bundle = await artifacts.putFile(bundleFile, { move: true });
+    // The hashes were computed here while unpacking: the files move in without a second read, a few at a time.
+    for (let i = 0; i < files.length; i += 16)
+      await Promise.all(files.slice(i, i + 16).map((f) => artifacts.putFile(join(dir, f.path), { move: true, known: f })));
+    return await db.transaction((tx) => recordSubmission(tx, a, meta, files, bundle));
+  } finally {
+    await work.dispose();
+  }
+}
+
+async function recordSubmission(
+  tx: Queryable,
+  a: CollabAccess & { actor: Actor },
+  meta: SubmissionMeta,
+  files: BundleEntry[],
+  bundle: { sha256: string; size: number },
+) {
+  const collabId = a.collab.id;
+  const me = a.actor.participantId;
+
+  // Artifact references: uploaded to this collaboration, or refused by name.
+  const shas = [...new Set(meta.artifacts.map((x) => x.sha256))];
+  const sizeOf = await collaborationArtifactSizes(tx, collabId, shas);
+  const missing = shas.filter((s) => !sizeOf.has(s));
+  if (missing.length)
+    throw new AgoraError('unprocessable', `unknown artifacts (upload them to this collaboration first): ${missing.join(', ')}`, { artifacts: missing });
+
+  // Parents: submissions of this collaboration.
+  const foundIds = await existingSubmissionIds(tx, collabId, meta.parents);
+  const unknownParents = meta.parents.filter((p) => !foundIds.has(p));
+  if (unknownParents.length)
+    throw new AgoraError('unprocessable', `unknown parents (not submissions of this collaboration): ${refs(unknownParents)}`, { parents: unknownParents });
+
+  // Credits: members of this collaboration, by handle.
+  const handles = [...new Set(meta.credits.map((c) => c.handle))];
+  const idOf = await memberIdsByHandle(tx, collabId, handles);
+  const unknownHandles = handles.filter((h) => !idOf.has(h));
+  if (unknownHandles.length)
+    throw new AgoraError('unprocessable', `credited handles are not members of this collaboration: ${unknownHandles.map((h) => `@${h}`).join(', ')}`, { credits: unknownHandles });
+  const notes = new Map<string, string>();
+  for (const c of meta.credits) if (!notes.has(c.handle) || c.note) notes.set(c.handle, c.note ?? '');
+
+  const artifactEntries: BundleEntry[] = meta.artifacts.map((x) => ({ path: x.path, sha256: x.sha256, size: sizeOf.get(x.sha256)!, executable: false }));
+  const entries = [...files, ...artifactEntries];
+  const fp = fingerprint(entries);
+  const dup = await lockFingerprintAndFindDuplicate(tx, collabId, fp);
+
+  await insertArtifact(tx, { sha256: bundle.sha256, size: bundle.size, mediaType: 'application/gzip', uploadedBy: me });
+  const id = await insertSubmission(tx, {
+    collaborationId: collabId, authorId: me, title: meta.title, description: meta.description, levers: meta.levers,
+    bundleSha256: bundle.sha256, files, totalBytes: files.reduce((n, f) => n + f.size, 0), fingerprint: fp, duplicateOf: dup?.id ?? null,
+    artifacts: meta.artifacts, parents: meta.parents, staged: meta.staged,
+    credits: handles.map((h) => ({ participantId: idOf.get(h)!, note: notes.get(h) ?? '' })),
+  });
+
+  const suggestedParents = await suggestionsFor(tx, collabId, id, me, entries, meta.parents);
+  const s = await requireSubmission(tx, collabId, id);
+  await appendEvent(tx, {
+    collaborationId: collabId, actorId: me, type: 'submission.created', subject: `#s${id}`,
+    payload: {
+      id, title: s.title, author: s.author, parents: meta.parents, levers: meta.levers, credits: handles, fingerprint: fp,
+      duplicateOf: dup?.id ?? null, staged: meta.staged, suggestedParents: suggestedParents.map((p) => p.id),
+    },
+  });
+  return { submission: await detailOut(tx, s), duplicateOf: dup ?? null, suggestedParents };
+}
+
+/** Earlier submissions by others sharing most contents with this one, leaving out declared parents and their ancestors. */
+async function suggestionsFor(tx: Queryable, collabId: number, id: number, authorId: number, entries: BundleEntry[], parents: number[]) {
+  const shas = [...new Set(entries.filter((e) => e.size > 0).map((e) => e.sha256))];
+  if (!shas.length) return [];
+  const excluded = await selfAndAncestorIds(tx, parents);
+  // Candidates sharing the most contents first; the exact similarity is computed on their whole file lists.
+  const cands = await submissionsSharingContents(tx, collabId, id, authorId, shas);
+  if (!cands.length) return [];
+  const filesOf = await contentsOfSubmissions(tx, cands.map((c) => c.id));
+  const ranked = suggestParents(entries, authorId, cands.map((c) => ({ id: c.id, authorId: c.author_id, files: filesOf.get(c.id) ?? [] })), excluded);
+  if (!ranked.length) return [];
+  const labels = await submissionLabels(tx, ranked.map((x) => x.id));
+  return ranked.map((x) => ({ ...x, title: labels.get(x.id)!.title, author: labels.get(x.id)!.author }));
+}

@@ -1,0 +1,4 @@
+export * from './rows.ts';
+export * from './submissions.ts';
+export * from './artifacts.ts';
+export * from './uploads.ts';
