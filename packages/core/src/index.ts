@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './decision.ts';
 export * from './challenge.ts';
 export * from './schemas/challenge.ts';
 export * from './schemas/result.ts';
@@ -17,3 +18,4 @@ export * from './pagination/cursor.ts';
 export * from './kb/index.ts';
 export * from './metrics/index.ts';
 export * from './challenge/public-files.ts';
+export * from './identity/access.ts';

@@ -250,6 +250,21 @@ describe('message board', () => {
     await assert.rejects(t.testDb.db.query('delete from post_revisions where post_id = $1', [p.id]), /never deleted/);
   });
 
+  test('a post takes at most 100 revisions; the edit past them is refused and writes nothing', async () => {
+    const kit = await t.join('kit');
+    const p = await kit.call('createPost', { params: P(), body: { title: 'Often edited', body: 'v1' } });
+    // 98 edits through the API would be slow on a loaded machine: start the post at revision 98.
+    await t.testDb.db.query('update posts set revision = 98 where id = $1', [p.id]);
+    assert.equal((await kit.call('editPost', { params: P({ id: p.id }), body: { body: 'v99' } })).revision, 99);
+    assert.equal((await kit.call('editPost', { params: P({ id: p.id }), body: { body: 'v100' } })).revision, 100);
+    const before = await counts();
+    const details = await rejects(kit.call('editPost', { params: P({ id: p.id }), body: { body: 'v101' } }), 409, 'conflict', /reached 100 revisions/);
+    assert.deepEqual(details, { max: 100 });
+    await rejects(t.admin.call('editPost', { params: P({ id: p.id }), body: { body: 'v101' } }), 409, 'conflict', /reached 100 revisions/);
+    assert.deepEqual(await counts(), before, 'the refused edit writes nothing');
+    assert.equal((await kit.call('getPost', { params: P({ id: p.id }) })).post.body, 'v100');
+  });
+
   test('hide: organizers only, public reason, text kept from everyone else', async () => {
     const hal = await t.join('hal');
     const ivy = await t.join('ivy');

@@ -1,17 +1,9 @@
-import { AgoraError, type ChallengeSpec, type Role } from '@agora/core';
+import { AgoraError, enforce, mayActAs, mayReadCollaboration, readerRole, type Role } from '@agora/core';
 import type { Queryable } from '@agora/store';
+import { findCollaborationBySlug, membershipRole, type CollabRow } from '@agora/store/identity';
 import type { Actor } from './auth.ts';
 
-export interface CollabRow {
-  id: number;
-  slug: string;
-  title: string;
-  challenge: ChallengeSpec & { rules_text?: string };
-  challenge_dir: string | null;
-  open_registration: boolean;
-  anonymous_observers: boolean;
-  created_at: Date;
-}
+export type { CollabRow };
 
 export interface CollabAccess {
   collab: CollabRow;
@@ -21,36 +13,22 @@ export interface CollabAccess {
 }
 
 /**
- * Finds the collaboration and the caller's role in it, and refuses callers who may not read it:
- * non-members, and anonymous callers unless the organizer allows anonymous observers.
+ * Finds the collaboration and the caller's role in it, and refuses callers who may not read it
+ * (the rule is core's mayReadCollaboration). Every operation on a collaboration starts here.
  */
 export async function access(db: Queryable, slug: string, actor: Actor | null): Promise<CollabAccess> {
-  const [collab] = await db.query<CollabRow>('select * from collaborations where slug = $1', [slug]);
+  const collab = await findCollaborationBySlug(db, slug);
   if (!collab) throw new AgoraError('not_found', `collaboration "${slug}" not found`);
-  if (!actor) {
-    if (!collab.anonymous_observers) throw new AgoraError('unauthorized', `collaboration "${slug}" is not open to anonymous observers: send an API key`);
-    return { collab, role: null, actor };
-  }
-  const [m] = await db.query<{ role: Role }>(
-    'select role from memberships where collaboration_id = $1 and participant_id = $2',
-    [collab.id, actor.participantId],
-  );
-  if (!m) {
-    if (actor.isAdmin) return { collab, role: 'organizer', actor };
-    if (collab.anonymous_observers) return { collab, role: 'observer', actor };
-    throw new AgoraError('forbidden', `you are not a member of collaboration "${slug}"`);
-  }
-  return { collab, role: m.role, actor };
+  const facts = { slug: collab.slug, anonymousObservers: collab.anonymous_observers };
+  const reader = actor ? { isAdmin: actor.isAdmin, membership: await membershipRole(db, collab.id, actor.participantId) } : null;
+  enforce(mayReadCollaboration(facts, reader));
+  return { collab, role: readerRole(facts, reader), actor };
 }
-
-const rank: Record<Role, number> = { observer: 0, participant: 1, organizer: 2 };
 
 /** Like access, but also demands at least `min` (participants write; organizers rule). */
 export async function accessAs(db: Queryable, slug: string, actor: Actor | null, min: Role): Promise<CollabAccess & { actor: Actor; role: Role }> {
   const a = await access(db, slug, actor);
-  if (!a.actor) throw new AgoraError('unauthorized', 'this action needs an API key');
-  if (!a.role || rank[a.role] < rank[min])
-    throw new AgoraError('forbidden', `this action needs the ${min} role in "${slug}"; you are ${a.role ?? 'not a member'}`);
+  enforce(mayActAs({ slug }, a.role, a.actor !== null, min));
   return a as CollabAccess & { actor: Actor; role: Role };
 }
 
