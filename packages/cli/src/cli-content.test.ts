@@ -116,7 +116,10 @@ describe('agora board, kb, events, submit and jobs against a real server', () =>
   test('events: the log as JSON, and --follow streams new events until SIGINT, with a resume hint', async () => {
     const log = json<{ items: Array<{ id: number; type: string }>; lastId: number }>(await agora(['events', '--limit', '1000', '--json']));
     assert.ok(log.items.some((e) => e.type === 'post.created'));
-    const follow = new Running(['events', '--follow', '--after', String(log.lastId), '--json'], env);
+    const badType = await agora(['events', '--types', 'post.created,no.such']);
+    assert.equal(badType.code, 2);
+    assert.match(badType.stderr, /unknown event type no\.such; the types are: .*job\.succeeded/);
+    const follow = new Running(['events', '--follow', '--after', String(log.lastId), '--types', 'post.created', '--json'], env);
     await new Promise((r) => setTimeout(r, 300));
     const post = json(await agora(['--profile', 'ada', 'board', 'post', '--title', 'live', 'streamed', '--json']));
     const m = await follow.waitFor(/^.*"type":"post\.created".*$/m);

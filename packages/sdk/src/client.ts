@@ -1,4 +1,4 @@
-import { routes, type AgoraEvent, type Infer, type InferIn, type RouteDef, type Routes } from '@agora/core';
+import { AgoraEvent, routes, type AgoraEventOf, type EventType, type Infer, type InferIn, type RouteDef, type Routes } from '@agora/core';
 
 /** An error the server answered with: status plus the typed body {code, message, details}. */
 export class AgoraApiError extends Error {
@@ -76,36 +76,74 @@ export class AgoraClient {
   }
 
   /**
-   * Follows the live event stream, resuming after `after`; reconnects with Last-Event-ID after
-   * a dropped connection until the signal aborts. Each event is delivered once, in order.
+   * The live event stream as an async iterator, resuming after `after`: reconnects with
+   * Last-Event-ID after a dropped connection until the signal aborts or the loop breaks. Each
+   * event is delivered once, in id order, checked against the event union (`types` narrows both
+   * the stream and the type of what it yields).
    */
+  async *events<T extends EventType = EventType>(
+    collab: string,
+    opts: { after?: number; types?: readonly T[]; signal?: AbortSignal; reconnectMs?: number } = {},
+  ): AsyncGenerator<AgoraEventOf<T>, void, undefined> {
+    let last = opts.after ?? 0;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    opts.signal?.addEventListener('abort', onAbort);
+    const wanted = opts.types?.length ? new Set<string>(opts.types) : null;
+    const qs = wanted ? `?types=${encodeURIComponent([...wanted].join(','))}` : '';
+    try {
+      while (!stop.signal.aborted) {
+        try {
+          const res = await this.fetchImpl(`${this.url}/v1/collaborations/${encodeURIComponent(collab)}/events/stream${qs}`, {
+            headers: this.headers({ accept: 'text/event-stream', 'last-event-id': String(last) }),
+            signal: stop.signal,
+          });
+          if (!res.ok) await readResponse(res);
+          for await (const msg of parseSse(res.body!)) {
+            if (!msg.id) continue;
+            const e = parseEvent(msg.data);
+            if (e.id <= last) continue;
+            last = e.id;
+            if (!wanted || wanted.has(e.type)) yield e as AgoraEventOf<T>;
+          }
+        } catch (err) {
+          if (stop.signal.aborted) break;
+          if (err instanceof AgoraApiError && err.status < 500) throw err;
+        }
+        if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, opts.reconnectMs ?? 1000));
+      }
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      stop.abort();
+    }
+  }
+
+  /** `events()` with a callback; resolves with the last event id seen once the signal aborts. */
   async followEvents(
     collab: string,
     opts: { after?: number; signal?: AbortSignal; onEvent: (e: AgoraEvent) => void | Promise<void>; reconnectMs?: number },
   ): Promise<number> {
     let last = opts.after ?? 0;
-    while (!opts.signal?.aborted) {
-      try {
-        const res = await this.fetchImpl(`${this.url}/v1/collaborations/${encodeURIComponent(collab)}/events/stream`, {
-          headers: this.headers({ accept: 'text/event-stream', 'last-event-id': String(last) }),
-          signal: opts.signal ?? null,
-        });
-        if (!res.ok) await readResponse(res);
-        for await (const msg of parseSse(res.body!)) {
-          if (!msg.id) continue;
-          const e = JSON.parse(msg.data) as AgoraEvent;
-          if (e.id <= last) continue;
-          last = e.id;
-          await opts.onEvent(e);
-        }
-      } catch (err) {
-        if (opts.signal?.aborted) break;
-        if (err instanceof AgoraApiError && err.status < 500) throw err;
-      }
-      if (!opts.signal?.aborted) await new Promise((r) => setTimeout(r, opts.reconnectMs ?? 1000));
+    for await (const e of this.events(collab, opts)) {
+      last = e.id;
+      await opts.onEvent(e);
     }
     return last;
   }
+}
+
+/** An event off the stream, checked against the union: a malformed one is an error, not a silent pass. */
+function parseEvent(data: string): AgoraEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    throw new AgoraApiError(502, 'invalid_event', `the event stream sent malformed JSON: ${data.slice(0, 200)}`, null);
+  }
+  const parsed = AgoraEvent.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const i = parsed.error.issues[0]!;
+  throw new AgoraApiError(422, 'invalid_event', `the event stream sent an event that is not in the union: ${i.path.join('.')}: ${i.message}`, { issues: parsed.error.issues });
 }
 
 export async function readResponse(res: Response): Promise<unknown> {

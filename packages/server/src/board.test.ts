@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventsOf } from '@agora/core';
 import { AgoraApiError, type AgoraClient } from '@agora/sdk';
 import { startTestServer, type TestServer } from './testing.ts';
 
@@ -246,7 +247,7 @@ describe('message board', () => {
     assert.deepEqual([...r1.items, ...r2.items].map((r) => r.revision), [5, 4, 3, 2, 1]);
     assert.equal(r2.nextCursor, null);
     const edited = await t.anonymous.call('listEvents', { params: P(), query: { types: 'post.edited' } });
-    assert.deepEqual(edited.items.filter((e) => e.subject === `#p${p.id}`).map((e) => e.payload.revision), [2, 3, 4, 5]);
+    assert.deepEqual(eventsOf(edited.items, 'post.edited').filter((e) => e.subject === `#p${p.id}`).map((e) => e.payload.revision), [2, 3, 4, 5]);
     await assert.rejects(t.testDb.db.query('delete from post_revisions where post_id = $1', [p.id]), /never deleted/);
   });
 
@@ -296,7 +297,7 @@ describe('message board', () => {
     assert.equal((await t.admin.call('searchPosts', { params: P(), query: { q: 'zygomorphic' } })).items[0]!.id, p.id);
     await rejects(hal.call('editPost', { params: P({ id: p.id }), body: { body: 'sorry' } }), 409, 'conflict', /hidden/);
     await rejects(ivy.call('createPost', { params: P(), body: { body: 'reply', replyTo: p.id } }), 409, 'conflict', /hidden/);
-    const ev = (await t.anonymous.call('listEvents', { params: P(), query: { types: 'post.hidden' } })).items.at(-1)!;
+    const ev = eventsOf((await t.anonymous.call('listEvents', { params: P(), query: { types: 'post.hidden' } })).items, 'post.hidden').at(-1)!;
     assert.equal(ev.subject, `#p${p.id}`);
     assert.equal(ev.payload.reason, 'personal attack');
     await assert.rejects(t.testDb.db.query('delete from posts where id = $1', [p.id]), /never deleted/);

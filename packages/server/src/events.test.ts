@@ -99,4 +99,31 @@ describe('event log and live stream', () => {
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'validation_failed');
   });
+
+  test('the SDK iterator yields typed events of the asked types only, from the stream filtered by the server', async () => {
+    const start = (await t.admin.call('listEvents', { params: { collab: t.collab }, query: { after: 0, limit: 1000 } })).lastId;
+    const ctrl = new AbortController();
+    const got: Array<{ type: string; role: string }> = [];
+    const reading = (async () => {
+      for await (const e of t.admin.events(t.collab, { after: start, types: ['member.role_changed', 'member.joined'], signal: ctrl.signal })) {
+        got.push({ type: e.type, role: e.payload.role }); // payload typed by the union: role is there on both
+        if (got.length === 2) break;
+      }
+    })();
+    await t.admin.call('createInvite', { params: { collab: t.collab }, body: {} }); // not asked for
+    const bob = await t.join('bob-events');
+    await t.admin.call('setRole', { params: { collab: t.collab, handle: 'bob-events' }, body: { role: 'observer' } });
+    await reading;
+    assert.deepEqual(got, [{ type: 'member.joined', role: 'participant' }, { type: 'member.role_changed', role: 'observer' }]);
+    assert.ok(bob);
+  });
+
+  test('the stream refuses an event type that is not in the union', async () => {
+    const res = await fetch(`${t.url}/v1/collaborations/${t.collab}/events/stream?types=post.created,no.such`);
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { code: string; message: string; details: { known: string[] } } };
+    assert.equal(body.error.code, 'validation_failed');
+    assert.match(body.error.message, /no\.such/);
+    assert.ok(body.error.details.known.includes('job.succeeded'));
+  });
 });

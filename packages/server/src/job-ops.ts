@@ -7,11 +7,12 @@ import {
   quotaState,
   waitEstimateSeconds,
   type ChallengeSpec,
+  type JobEventType,
   type JobState,
   type Role,
   type Transition,
 } from '@agora/core';
-import { appendEvent, EVENTS_CHANNEL, type Queryable } from '@agora/store';
+import { appendEvent, EVENTS_CHANNEL, type NewEvent, type Queryable } from '@agora/store';
 import { iso, isoReq } from './collab.ts';
 
 /**
@@ -150,7 +151,7 @@ export const wakeLogReaders = (tx: Queryable) => tx.query('select pg_notify($1, 
 export async function jobEvent(
   tx: Queryable,
   job: Pick<JobRow, 'id' | 'collaboration_id' | 'submission_id' | 'split' | 'visibility' | 'attempt' | 'originator_id' | 'sponsor_id'>,
-  type: string,
+  type: JobEventType,
   actorId: number | null,
   payload: Record<string, unknown> = {},
 ): Promise<void> {
@@ -165,7 +166,7 @@ export async function jobEvent(
       jobId: job.id, submissionId: job.submission_id, split: job.split, visibility: job.visibility, attempt: job.attempt,
       originatorId: job.originator_id, originator: handle(job.originator_id), sponsorId: job.sponsor_id, sponsor: handle(job.sponsor_id), ...payload,
     },
-  });
+  } as NewEvent<JobEventType>); // the extra fields vary by type: appendEvent checks them against the type's schema
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventsOf } from '@agora/core';
 import type { AgoraClient } from '@agora/sdk';
 import { ENV, GPU_ENV, harnessResult, insertSubmission, newRunner, rejects, runNext } from './jobs.fixtures.ts';
 import { sweepOnce } from './sweeper.ts';
@@ -132,7 +133,7 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     const res = await t.anonymous.call('submissionResults', { params: { collab: t.collab, id: staged } });
     assert.deepEqual([res.items[0]!.originator.handle, res.items[0]!.sponsor!.handle], ['cy', 'dee']);
     const events = await t.anonymous.call('listEvents', { params: { collab: t.collab }, query: { types: 'job.succeeded' } });
-    const ev = events.items.find((e) => e.payload.jobId === job.id)!;
+    const ev = eventsOf(events.items, 'job.succeeded').find((e) => e.payload.jobId === job.id)!;
     assert.deepEqual([ev.payload.originatorId, ev.payload.sponsorId], [got.originator.id, got.sponsor!.id]);
     assert.deepEqual([ev.payload.originator, ev.payload.sponsor], ['cy', 'dee']);
     const mine = await t.anonymous.call('listJobs', { params: { collab: t.collab }, query: { participant: 'dee' } });
@@ -266,7 +267,7 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     assert.equal(got.waitEstimateSeconds, null, 'no runner: no estimate');
     assert.equal(got.queuePosition, 1);
     const events = await ivy.call('listEvents', { params: { collab: t.collab }, query: { types: 'job.overdue' } });
-    assert.equal(events.items.filter((e) => e.payload.jobId === job.id).length, 1);
+    assert.equal(eventsOf(events.items, 'job.overdue').filter((e) => e.payload.jobId === job.id).length, 1);
     const overdue = await org.call('listJobs', { params: { collab: t.collab }, query: { overdue: 'true' } });
     assert.deepEqual(overdue.items.map((j) => j.id), [job.id]);
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventsOf } from '@agora/core';
 import { AgoraClient } from '@agora/sdk';
 import { ENV, harnessResult, insertSubmission, newRunner, rejects } from './jobs.fixtures.ts';
 import { sweepOnce } from './sweeper.ts';
@@ -99,7 +100,7 @@ describe('runner API: tokens, claims, leases, logs, exactly-once results', () =>
     assert.equal(done.result!.environment.cpu, 'AMD EPYC 7R32');
     assert.equal(done.attempts.length, 1);
     const events = await bob.call('listEvents', { params: { collab: t.collab }, query: { types: 'job.queued,job.started,job.succeeded' } });
-    assert.deepEqual(events.items.filter((e) => e.payload.jobId === job.id).map((e) => e.type), ['job.queued', 'job.started', 'job.succeeded']);
+    assert.deepEqual(eventsOf(events.items, 'job.queued', 'job.started', 'job.succeeded').filter((e) => e.payload.jobId === job.id).map((e) => e.type), ['job.queued', 'job.started', 'job.succeeded']);
   });
 
   test('a runner that dies loses its lease; another finishes the job; exactly one result; the stale runner is refused', async () => {
@@ -136,7 +137,7 @@ describe('runner API: tokens, claims, leases, logs, exactly-once results', () =>
     const done = await cy.call('getJob', { params: { collab: t.collab, id: job.id } });
     assert.deepEqual(done.attempts.map((x) => [x.attempt, x.runnerName, x.outcome]), [[1, 'dies', 'lease_lost'], [2, 'survives', 'succeeded']]);
     const events = await cy.call('listEvents', { params: { collab: t.collab }, query: { types: 'job.started,job.requeued,job.succeeded' } });
-    assert.deepEqual(events.items.filter((e) => e.payload.jobId === job.id).map((e) => e.type), ['job.started', 'job.requeued', 'job.started', 'job.succeeded']);
+    assert.deepEqual(eventsOf(events.items, 'job.started', 'job.requeued', 'job.succeeded').filter((e) => e.payload.jobId === job.id).map((e) => e.type), ['job.started', 'job.requeued', 'job.started', 'job.succeeded']);
   });
 
   test('concurrent claims hand each job to one runner', async () => {

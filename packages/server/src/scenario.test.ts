@@ -100,7 +100,7 @@ test('a day on the board, the knowledge base and the live stream', async () => {
   ctrl.abort();
   await follower;
   assert.deepEqual(streamed.map((e) => e.id), log.items.map((e) => e.id), 'every event once, in order, across the disconnect');
-  const types = new Set(log.items.map((e) => e.type));
+  const types = new Set<string>(log.items.map((e) => e.type));
   for (const ty of ['member.joined', 'submission.created', 'page.created', 'post.created', 'page.edited', 'post.hidden'])
     assert.ok(types.has(ty), `event ${ty} was logged`);
   } finally {

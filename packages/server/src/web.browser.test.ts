@@ -20,7 +20,7 @@ describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `no Chromium
   test('shows the board and submissions, escapes participant text, and updates live', async () => {
     const { chromium } = await import('playwright-core');
     const ada = await t.join('ada');
-    await ada.call('createSubmission', { params: { collab: t.collab }, body: { title: 'KV <b>cache</b>', levers: ['kv-cache'], files: [{ path: 'a.txt', content: 'x' }] } });
+    const sub = await ada.call('createSubmission', { params: { collab: t.collab }, body: { title: 'KV <b>cache</b>', levers: ['kv-cache'], files: [{ path: 'a.txt', content: 'x' }] } });
     await ada.call('createPost', { params: { collab: t.collab }, body: { title: '<img src=x onerror="window.__pwned=1"> results', tags: ['result'], body: 'hello' } });
 
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'] });
@@ -40,6 +40,9 @@ describe('dashboard in a browser', { skip: !existsSync(CHROMIUM) && `no Chromium
       await ada.call('createPost', { params: { collab: t.collab }, body: { title: 'Arrived live', body: 'x' } });
       await page.getByText('Arrived live').first().waitFor({ timeout: 10_000 });
       assert.ok(((await page.textContent('ul.events')) ?? '').includes('post.created'));
+      // The dashboard listens for every type of the union, not a hand-kept subset (it missed this one).
+      await ada.call('setSubmissionStaged', { params: { collab: t.collab, id: sub.submission.id }, body: { staged: true } });
+      await page.locator('ul.events', { hasText: 'submission.staged' }).waitFor({ timeout: 10_000 });
       assert.deepEqual(errors, []);
 
       await page.goto(`${t.url}/`);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { EVENT_TYPES } from '@agora/core';
 import { startTestServer, type TestServer } from './testing.ts';
 
 let t: TestServer;
@@ -24,4 +25,9 @@ test('the observer dashboard is served with a strict content security policy', a
   assert.match(js.headers.get('content-type') ?? '', /javascript/);
   const code = await js.text();
   assert.doesNotMatch(code, /innerHTML|insertAdjacentHTML|document\.write/, 'participant text is only ever set as text');
+  assert.match(code, /from '\.\/event-types\.js'/, 'the dashboard takes its event types from the served list');
+  const types = await fetch(`${t.url}/assets/event-types.js`);
+  assert.match(types.headers.get('content-type') ?? '', /javascript/);
+  const listed = JSON.parse(/EVENT_TYPES = (\[.*\]);/.exec(await types.text())![1]!);
+  assert.deepEqual(listed, EVENT_TYPES, 'every type of the union, from core');
 });

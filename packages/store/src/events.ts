@@ -1,37 +1,46 @@
+import { checkEventPayload, type EventPayload, type EventType } from '@agora/core';
 import type { Queryable } from './db.ts';
 
 export const EVENTS_CHANNEL = 'agora_events';
 
-export interface NewEvent {
-  collaborationId: number | null;
-  actorId: number | null;
-  type: string;
-  subject?: string | null;
-  payload?: Record<string, unknown>;
-}
+/**
+ * An event to append, typed by its `type`: a literal type takes exactly its payload (the table
+ * in core's schemas/event.ts); a union of types takes the payload of any of them.
+ */
+export type NewEvent<T extends EventType = EventType> = {
+  [K in T]: {
+    collaborationId: number | null;
+    actorId: number | null;
+    type: K;
+    subject?: string | null;
+    payload: EventPayload<K>;
+  };
+}[T];
 
 export interface EventRow {
   id: number;
   collaboration_id: number | null;
   actor_id: number | null;
   actor_handle: string | null;
-  type: string;
+  type: EventType;
   subject: string | null;
-  payload: Record<string, unknown>;
+  payload: EventPayload;
   created_at: Date;
 }
 
 /**
  * Call inside the transaction that made the change, as its last statement, so the change and
  * its event commit together. The advisory lock (released at commit) makes ids visible in order;
- * NOTIFY is delivered only if the transaction commits.
+ * NOTIFY is delivered only if the transaction commits. The payload is checked against its type's
+ * schema first (strictly): what the log holds is what the union says.
  */
-export async function appendEvent(tx: Queryable, e: NewEvent): Promise<number> {
+export async function appendEvent<T extends EventType>(tx: Queryable, e: NewEvent<T>): Promise<number> {
+  const payload = checkEventPayload(e.type, e.payload);
   await tx.query('select pg_advisory_xact_lock(4242002)');
   const [row] = await tx.query<{ id: number }>(
     `insert into events (collaboration_id, actor_id, type, subject, payload)
      values ($1, $2, $3, $4, $5) returning id`,
-    [e.collaborationId, e.actorId, e.type, e.subject ?? null, JSON.stringify(e.payload ?? {})],
+    [e.collaborationId, e.actorId, e.type, e.subject ?? null, JSON.stringify(payload)],
   );
   await tx.query('select pg_notify($1, $2)', [EVENTS_CHANNEL, String(e.collaborationId ?? '')]);
   return row!.id;

@@ -1,8 +1,8 @@
 // `agora events`: the event log after an id, or --follow the live stream (SSE, resumed with
 // Last-Event-ID after a dropped connection). --json prints one JSON object per line.
 
-import type { AgoraEvent } from '@agora/core';
-import type { Command } from '../command.ts';
+import { EVENT_TYPES, isEventType, type AgoraEvent } from '@agora/core';
+import { UsageError, type Command } from '../command.ts';
 import { safe, truncate, when } from '../output.ts';
 
 export function eventLine(e: AgoraEvent): string {
@@ -25,6 +25,8 @@ export const eventCommands: Command[] = [
       const collab = c.collab();
       const after = a.int('after', { min: 0 }) ?? 0;
       const types = a.list('types');
+      const unknown = types.filter((t) => !isEventType(t));
+      if (unknown.length) throw new UsageError(`unknown event type ${unknown.join(', ')}; the types are: ${EVENT_TYPES.join(', ')}`);
       const show = (e: AgoraEvent) => c.out(c.json ? JSON.stringify(e) : eventLine(e));
       if (!a.flag('follow')) {
         const limit = a.int('limit', { min: 1, max: 1000 });
@@ -40,13 +42,11 @@ export const eventCommands: Command[] = [
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        const last = await client.followEvents(collab, {
-          after,
-          signal: stop.signal,
-          onEvent: (e) => {
-            if (!types.length || types.includes(e.type)) show(e);
-          },
-        });
+        let last = after;
+        for await (const e of client.events(collab, { after, types: types.filter(isEventType), signal: stop.signal })) {
+          last = e.id;
+          show(e);
+        }
         c.note(`stopped after event #${last} (resume with --after ${last})`);
       } finally {
         process.off('SIGINT', onSignal);

@@ -1,3 +1,4 @@
+import type { JobEventType } from '../schemas/event.ts';
 import type { JobState } from '../schemas/jobs.ts';
 
 /**
@@ -26,7 +27,7 @@ export interface Edge {
   to: JobState;
   /** What happens to the quota charge: kept, or refunded. */
   charge: 'keep' | 'refund';
-  event: string;
+  event: JobEventType;
 }
 
 export const TRANSITIONS: Record<Transition, Edge> = {

@@ -1,4 +1,4 @@
-import { AgoraError, eventRoutes as r, type AgoraEvent } from '@agora/core';
+import { AgoraError, AgoraEvent, EVENT_TYPES, eventRoutes as r, isEventType } from '@agora/core';
 import { eventsAfter, type EventRow } from '@agora/store';
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -7,7 +7,9 @@ import { mount, type AppEnv } from '../mount.ts';
 
 export const eventOut = (e: EventRow): AgoraEvent => ({
   id: e.id, type: e.type, actor: e.actor_handle, subject: e.subject, payload: e.payload, createdAt: e.created_at.toISOString(),
-});
+}) as AgoraEvent; // appendEvent checked the payload against its type
+
+const typeList = (types: string | undefined) => types?.split(',').map((t) => t.trim()).filter(Boolean);
 
 const STREAM_BATCH = 500;
 const HEARTBEAT_MS = 15_000;
@@ -15,7 +17,7 @@ const HEARTBEAT_MS = 15_000;
 export function mountEvents(app: Hono<AppEnv>) {
   mount(app, r.listEvents, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
-    const types = query.types?.split(',').map((t) => t.trim()).filter(Boolean);
+    const types = typeList(query.types);
     const rows = await eventsAfter(db, a.collab.id, query.after, query.limit, types);
     return { items: rows.map(eventOut), lastId: rows.at(-1)?.id ?? query.after };
   });
@@ -27,6 +29,9 @@ export function mountEvents(app: Hono<AppEnv>) {
     const from = c.req.header('last-event-id') ?? c.req.query('after') ?? '0';
     if (!/^\d{1,15}$/.test(from)) throw new AgoraError('validation_failed', 'Last-Event-ID / after must be a non-negative integer event id');
     let cursor = Number(from);
+    const types = typeList(c.req.query('types'));
+    const unknown = types?.filter((t) => !isEventType(t)) ?? [];
+    if (unknown.length) throw new AgoraError('validation_failed', `unknown event type ${JSON.stringify(unknown[0]!.slice(0, 60))}; the types are listed in docs/events.md`, { known: EVENT_TYPES });
     return streamSSE(c, async (stream) => {
       const aborted = hub.openStream();
       stream.onAbort(() => aborted.abort());
@@ -34,9 +39,9 @@ export function mountEvents(app: Hono<AppEnv>) {
       try {
         while (!aborted.signal.aborted) {
           const seen = hub.current;
-          const rows = await eventsAfter(db, a.collab.id, cursor, STREAM_BATCH);
+          const rows = await eventsAfter(db, a.collab.id, cursor, STREAM_BATCH, types);
           for (const row of rows) {
-            await stream.writeSSE({ id: String(row.id), event: row.type, data: JSON.stringify(eventOut(row)) });
+            await stream.writeSSE({ id: String(row.id), event: row.type, data: JSON.stringify(AgoraEvent.parse(eventOut(row))) });
             cursor = row.id;
             lastWrite = Date.now();
           }

@@ -1,6 +1,7 @@
 // The observer's view: collaborations, leaderboard, board, submissions and the live event
 // stream, read anonymously from the public API. Everything is written with textContent:
 // nothing a participant wrote is ever parsed as HTML here.
+import { EVENT_TYPES } from './event-types.js';
 const main = document.getElementById('main');
 const crumb = document.getElementById('crumb');
 
@@ -93,9 +94,8 @@ async function collaboration(slug) {
     clearTimeout(pending);
     pending = setTimeout(refresh, 500);
   };
-  for (const type of ['post.created', 'post.edited', 'post.hidden', 'page.created', 'page.edited', 'page.reverted', 'submission.created', 'member.joined',
-    'job.queued', 'job.started', 'job.succeeded', 'job.failed', 'job.errored', 'job.requeued', 'job.cancelled', 'job.timed_out', 'job.overdue', 'collaboration.created'])
-    stream.addEventListener(type, onEvent);
+  // SSE names each message by its event type: listen for every type of the union (served from core).
+  for (const type of EVENT_TYPES) stream.addEventListener(type, onEvent);
 }
 
 async function route() {
