@@ -4,6 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { AgoraApiError } from '@agora/sdk';
+import { LocalError } from '@agora/sdk/local';
 import { Args, CliError, Ctx, GLOBAL_OPTIONS, processIo, UsageError, type Command, type Io } from './command.ts';
 import { artifactCommands } from './commands/artifacts.ts';
 import { boardCommands } from './commands/board.ts';
@@ -12,6 +13,7 @@ import { eventCommands } from './commands/events.ts';
 import { identityCommands } from './commands/identity.ts';
 import { jobCommands } from './commands/jobs.ts';
 import { kbCommands } from './commands/kb.ts';
+import { mcpCommands } from './commands/mcp.ts';
 import { runnerCommands } from './commands/runner.ts';
 import { serverCommands } from './commands/serve.ts';
 import { submissionCommands } from './commands/submissions.ts';
@@ -29,6 +31,7 @@ export const commands: Command[] = [
   ...artifactCommands,
   ...jobCommands,
   ...runnerCommands,
+  ...mcpCommands,
 ];
 
 const GLOBAL_HELP = `global options: --json (raw JSON out)  --profile NAME  --url URL  -c, --collab SLUG  -h, --help
@@ -147,7 +150,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       return fail('usage', e.message, null, 2);
     }
     if (e instanceof AgoraApiError) return fail(e.code, e.message, e.details);
-    if (e instanceof CliError) return fail(e.code, e.message);
+    if (e instanceof LocalError) return fail(e.code, e.message);
     let url: string | undefined;
     try {
       url = ctx.resolved().url;

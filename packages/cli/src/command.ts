@@ -5,18 +5,16 @@
 import { readFileSync } from 'node:fs';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { AgoraClient } from '@agora/sdk';
+import { LocalError } from '@agora/sdk/local';
 import { ConfigError, resolveConfig, type Resolved } from './config.ts';
 
 export class UsageError extends Error {}
 
-/** An error that is neither the server's answer nor a usage mistake: `error <code>: <message>`, exit 1. */
-export class CliError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
+/**
+ * An error that is neither the server's answer nor a usage mistake: `error <code>: <message>`, exit 1.
+ * The SDK's local helpers (folders, files) throw its base class, LocalError, printed the same way.
+ */
+export class CliError extends LocalError {}
 
 export interface Io {
   stdout(s: string): void;

@@ -11,13 +11,14 @@ import { mountIdentity } from './routes/identity.ts';
 import { mountJobs } from './routes/jobs.ts';
 import { mountRunner } from './routes/runner.ts';
 import { mountKb } from './routes/kb.ts';
+import { mountMcp } from './routes/mcp.ts';
 import { mountSubmissions } from './routes/submissions.ts';
 import type { Services } from './services.ts';
 
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountWeb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountMcp, mountWeb];
 
 /**
  * A refusal sent before the request body was read (wrong offset, not yours, too large) would

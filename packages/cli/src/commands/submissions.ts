@@ -1,62 +1,10 @@
 // `agora submit DIR` and `agora submissions list|show|diff|stage|file`.
 
-import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
-import { bundlePathProblem, type Infer, type Routes } from '@agora/core';
-import { CliError, UsageError, type Command } from '../command.ts';
-import { download, printServedFile, uploadArtifact } from './artifacts.ts';
+import { bundlePathProblem } from '@agora/core';
+import { submitFolder, type SubmissionCreated } from '@agora/sdk/local';
+import { UsageError, type Command } from '../command.ts';
+import { download, printServedFile } from './artifacts.ts';
 import { fields, indent, nextPage, plural, safe, table, when } from '../output.ts';
-
-/** Folders that are never part of a bundle. */
-const SKIP = new Set(['.git', 'node_modules', '__pycache__', '.venv', '.DS_Store']);
-/** Inline JSON bodies are capped at 1 MiB by the server; leave room for metadata and base64. */
-const INLINE_BUDGET = 700 * 1024;
-
-type SubmissionCreated = Infer<Routes['createSubmission']['response']>;
-
-interface LocalFile { path: string; abs: string; size: number; executable: boolean }
-
-/** Every regular file under dir (bundle paths with "/"); symlinks and odd names are refused, not followed. */
-export function collectFiles(dir: string): LocalFile[] {
-  const out: LocalFile[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      if (SKIP.has(name)) continue;
-      const abs = join(d, name);
-      const st = lstatSync(abs);
-      const path = relative(dir, abs).split(sep).join('/');
-      if (st.isSymbolicLink()) throw new CliError('bad_bundle', `${path}: a symbolic link; bundles hold regular files only`);
-      if (st.isDirectory()) walk(abs);
-      else if (st.isFile()) {
-        const problem = bundlePathProblem(path);
-        if (problem) throw new CliError('bad_bundle', problem);
-        out.push({ path, abs, size: st.size, executable: (st.mode & 0o111) !== 0 });
-      }
-    }
-  };
-  let st;
-  try {
-    st = lstatSync(dir);
-  } catch {
-    throw new CliError('bad_bundle', `${dir}: no such folder`);
-  }
-  if (!st.isDirectory()) throw new CliError('bad_bundle', `${dir}: not a folder`);
-  walk(dir);
-  if (!out.length) throw new CliError('bad_bundle', `${dir}: no files to submit`);
-  return out;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-function inlineFile(f: LocalFile) {
-  const bytes = readFileSync(f.abs);
-  try {
-    return { path: f.path, content: utf8.decode(bytes), encoding: 'utf8' as const, executable: f.executable };
-  } catch {
-    return { path: f.path, content: bytes.toString('base64'), encoding: 'base64' as const, executable: f.executable };
-  }
-}
 
 function createdText(res: SubmissionCreated): string {
   const s = res.submission;
@@ -66,15 +14,6 @@ function createdText(res: SubmissionCreated): string {
     ...res.suggestedParents.map((p) => `suggested parent: #s${p.id} by @${p.author} (${Math.round(p.similarity * 100)}% similar, ${p.sharedFiles} shared files): declare it with --parent ${p.id} if you built on it`),
     `run it: agora jobs run ${s.id}`,
   ].join('\n');
-}
-
-/** Packs a folder with the system tar (same exclusions as the walk) into a temporary tar.gz. */
-function packTar(dir: string, into: string): string {
-  const file = join(into, 'bundle.tar.gz');
-  const tar = spawnSync('tar', ['-czf', file, ...[...SKIP].map((s) => `--exclude=${s}`), '-C', dir, '.']);
-  if (tar.error || tar.status !== 0)
-    throw new CliError('bad_bundle', `the bundle is over the inline limit and \`tar\` could not pack it (${tar.error?.message ?? tar.stderr.toString().slice(0, 200)})`);
-  return file;
 }
 
 /** --artifact PATH=SHA256: a large file already uploaded (`agora artifacts upload`), placed at PATH in the bundle. */
@@ -108,25 +47,8 @@ export const submissionCommands: Command[] = [
       const levers = a.list('lever');
       const credits = a.list('credit').map((h) => h.replace(/^@/, ''));
       const artifacts = artifactRefs(Array.isArray(a.values.artifact) ? a.values.artifact : []);
-      const files = collectFiles(dir);
-      const total = files.reduce((n, f) => n + f.size, 0);
-      const client = c.authed();
-      const collab = c.collab();
       const meta = { title, description, parents: parents.map(Number), levers, credits: credits.map((handle) => ({ handle })), artifacts, staged: a.flag('stage') };
-      let res: SubmissionCreated;
-      if (total * 1.4 <= INLINE_BUDGET) {
-        res = await client.call('createSubmission', { params: { collab }, body: { ...meta, files: files.map(inlineFile) } });
-      } else {
-        // Too big for one JSON body: pack it, upload the archive as an artifact (resumable), submit it by hash.
-        const tmp = mkdtempSync(join(tmpdir(), 'agora-submit-'));
-        try {
-          const archive = packTar(dir, tmp);
-          const up = await uploadArtifact(client, collab, archive, { mediaType: 'application/gzip', note: (s) => c.note(s) });
-          res = await client.call('createSubmission', { params: { collab }, body: { ...meta, bundle: up.sha256 } });
-        } finally {
-          rmSync(tmp, { recursive: true, force: true });
-        }
-      }
+      const res = await submitFolder(c.authed(), c.collab(), dir, meta, { note: (s) => c.note(s) });
       c.print(res, () => createdText(res));
     },
   },
