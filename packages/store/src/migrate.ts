@@ -13,10 +13,18 @@ export interface Migration {
 
 /** Numbered plain SQL files, `0001_core.sql`, applied in order, each in its own transaction. */
 export function loadMigrations(dir = migrationsDir): Migration[] {
-  return readdirSync(dir)
+  const migrations = readdirSync(dir)
     .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
     .sort()
     .map((f) => ({ version: Number(f.slice(0, 4)), name: f.replace(/\.sql$/, ''), sql: readFileSync(dir + f, 'utf8') }));
+  // Two files with one number would both claim one schema_migrations row: the second would never run.
+  const seen = new Map<number, string>();
+  for (const m of migrations) {
+    const other = seen.get(m.version);
+    if (other) throw new Error(`migrations ${other} and ${m.name} share the number ${m.version}: renumber one`);
+    seen.set(m.version, m.name);
+  }
+  return migrations;
 }
 
 /** A digest of every migration: test templates are rebuilt when it changes. */
