@@ -10,6 +10,8 @@ export * from './schemas/board.ts';
 export * from './schemas/jobs.ts';
 export * from './jobs/index.ts';
 export * from './schemas/submissions.ts';
+export * from './schemas/integrity.ts';
+export * from './integrity/index.ts';
 export * from './submissions/index.ts';
 export * from './api/route.ts';
 export * from './api/routes.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scheduleProblem } from '../integrity/schedule.ts';
 
 /** `challenge.yaml`: the whole definition of a challenge. Field names are snake_case as written in YAML. */
 export const Slug = z
@@ -18,6 +19,14 @@ export const GuardrailSpec = z.object({
   threshold: z.number(),
   description: z.string().max(2000).optional(),
 });
+
+export const ScheduleSpec = z
+  .object({ start: z.iso.datetime({ offset: true }).optional(), freeze: z.iso.datetime({ offset: true }).optional(), end: z.iso.datetime({ offset: true }).optional() })
+  .strict()
+  .superRefine((s, ctx) => {
+    const problem = scheduleProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export const ChallengeSpec = z
   .object({
@@ -63,6 +72,8 @@ export const ChallengeSpec = z
       .object({ open: z.boolean().default(false), anonymous_observers: z.boolean().default(true) })
       .default({ open: false, anonymous_observers: true }),
     significance: z.object({ confidence: z.number().gt(0.5).lt(1).default(0.95) }).default({ confidence: 0.95 }),
+    /** Optional times (ISO 8601 with an offset): see core/src/integrity/schedule.ts. */
+    schedule: ScheduleSpec.optional(),
   })
   .strict();
 export type ChallengeSpec = z.infer<typeof ChallengeSpec>;

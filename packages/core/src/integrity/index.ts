@@ -1,0 +1,4 @@
+export * from './permissions.ts';
+export * from './reach.ts';
+export * from './frontier.ts';
+export * from './schedule.ts';
