@@ -8,6 +8,7 @@ import { mountWeb } from './routes/web.ts';
 import { mountChallenge } from './routes/challenge.ts';
 import { mountEvents } from './routes/events.ts';
 import { mountIdentity } from './routes/identity.ts';
+import { mountIntegrity } from './routes/integrity.ts';
 import { mountJobs } from './routes/jobs.ts';
 import { mountRunner } from './routes/runner.ts';
 import { mountKb } from './routes/kb.ts';
@@ -18,7 +19,7 @@ import type { Services } from './services.ts';
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountMcp, mountWeb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountMcp, mountWeb];
 
 /**
  * A refusal sent before the request body was read (wrong offset, not yours, too large) would

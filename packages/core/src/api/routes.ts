@@ -2,13 +2,14 @@ import { boardRoutes } from './board.ts';
 import { challengeRoutes } from './challenge.ts';
 import { eventRoutes } from './events.ts';
 import { identityRoutes } from './identity.ts';
+import { integrityRoutes } from './integrity.ts';
 import { jobRoutes } from './jobs.ts';
 import { kbRoutes } from './kb.ts';
 import { runnerRoutes } from './runner.ts';
 import { submissionRoutes } from './submissions.ts';
 
 export { eventRoutes, identityRoutes, kbRoutes, boardRoutes, submissionRoutes };
-export { jobRoutes, runnerRoutes, challengeRoutes };
+export { jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
 export const routes = {
@@ -20,5 +21,6 @@ export const routes = {
   ...runnerRoutes,
   ...jobRoutes,
   ...challengeRoutes,
+  ...integrityRoutes,
 };
 export type Routes = typeof routes;

@@ -2,3 +2,4 @@ export * from './permissions.ts';
 export * from './reach.ts';
 export * from './frontier.ts';
 export * from './schedule.ts';
+export * from './announce.ts';

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { parseChallenge } from '../challenge.ts';
 import { CreateRulingBody, type FlagState } from '../schemas/integrity.ts';
 import { bestOverTime, paretoFront, type Better } from './frontier.ts';
-import { flagRefusal, mayReadFlag, rulingRefusal, withdrawRefusal, type FlagFacts } from './permissions.ts';
+import { flagRefusal, mayReadFlag, rulingRefusal, withdrawRefusal, type FlagFacts, type RulingFacts } from './permissions.ts';
 import { descendants, invalidationReach, reinstatementReach, type DagNode } from './reach.ts';
 import { leaderboardCutoff, schedulePhase, scheduleRefusal } from './schedule.ts';
 
@@ -34,9 +34,9 @@ describe('who may flag', () => {
 
 describe('who may rule, and with what effect', () => {
   const flags = new Map<number, FlagState>([[1, 'open'], [2, 'open'], [3, 'dismissed']]);
-  const facts = { role: 'organizer' as const, flagStates: flags, existingSubmissions: new Set([10, 11, 12]), revokedExists: true };
+  const facts: RulingFacts = { role: 'organizer', flagStates: flags, existingSubmissions: new Set([10, 11, 12]), revokedExists: true };
   const body = (b: Record<string, unknown>) => CreateRulingBody.parse({ title: 'Ruling', text: 'Because.', ...b });
-  const table: Array<[string, Record<string, unknown>, Partial<typeof facts>, string | null]> = [
+  const table: Array<[string, Record<string, unknown>, Partial<RulingFacts>, string | null]> = [
     ['uphold a flag, invalidating a submission and its lever descendants', { kind: 'uphold', flags: [1], invalidate: { submissions: [10], lever: 'skip' } }, {}, null],
     ['uphold a flag with no effect', { kind: 'uphold', flags: [1] }, {}, null],
     ['invalidate on the organizers\' own motion (no flag)', { kind: 'uphold', invalidate: { submissions: ['#s11'] } }, {}, null],

@@ -63,6 +63,17 @@ export const EVENT_PAYLOADS = {
   'submission.staged': z.object({ id: Id, staged: z.boolean() }).describe('Its author staged a submission: offered it for someone else to run on their quota.'),
   'submission.unstaged': z.object({ id: Id, staged: z.boolean() }).describe('Its author withdrew the offer to have a submission run by others.'),
 
+  'submission.withdrawn': z.object({ submissionId: Id, reason: z.string().nullable() }).describe('Its author withdrew a submission: it leaves the ranking and stays in the lineage, marked withdrawn.'),
+  'submission.invalidated': z.object({ submissionId: Id, rulingId: Id, postId: Id }).describe('A ruling made a submission invalid: it leaves the ranking and stays in the lineage; `postId` is the ruling\'s pinned post.'),
+  'submission.reinstated': z.object({ submissionId: Id, rulingId: Id, postId: Id }).describe('A later ruling made an invalid submission valid again: it returns to the ranking.'),
+
+  'flag.created': z.object({ flagId: Id }).describe('A participant flagged a submission or a post for the organizers (what, why and by whom are for organizers and the reporter only).'),
+  'ruling.made': z.object({
+    rulingId: Id, kind: z.enum(['uphold', 'dismiss', 'reinstate']), postId: Id, flags: z.array(Id), invalidated: z.array(Id), reinstated: z.array(Id),
+    lever: z.string().nullable(), revokes: Id.nullable(),
+  }).describe('An organizer ruled: flags upheld or dismissed, submissions invalidated (with `lever`: descendants carrying it too) or reinstated; announced by the pinned post `postId` tagged `ruling`.'),
+  'standings.published': z.object({ postId: Id, split: z.string(), entries: z.number().int() }).describe('After the end, an organizer published the final standings (immutable), announced by the pinned post `postId`.'),
+
   'artifact.uploaded': z.object({ sha256: z.string(), size: z.number().int(), mediaType: z.string() }).describe('An artifact (bundle, blob) was stored, addressed by its SHA-256.'),
   'artifact.upload_started': z.object({ uploadId: z.string(), size: z.number().int().nullable() }).describe('A resumable upload was opened.'),
   'artifact.upload_aborted': z.object({ uploadId: z.string() }).describe('A resumable upload was abandoned by its owner.'),

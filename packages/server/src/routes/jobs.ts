@@ -1,4 +1,4 @@
-import { AgoraError, jobRoutes as r, median, rankPools, summarize, type ChallengeSpec, type JobState, type Role } from '@agora/core';
+import { AgoraError, jobRoutes as r, leaderboardCutoff, median, rankPools, scheduleRefusal, summarize, type ChallengeSpec, type JobState, type Role } from '@agora/core';
 import { appendEvent, type Queryable } from '@agora/store';
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -20,11 +20,11 @@ import {
 } from '../job-ops.ts';
 import { mount, type AppEnv } from '../mount.ts';
 
-interface SubmissionRow { id: number; author_id: number; staged: boolean; invalidated_at: Date | null; invalidated_reason: string | null; title: string }
+interface SubmissionRow { id: number; author_id: number; staged: boolean; invalidated_at: Date | null; invalidated_reason: string | null; withdrawn_at: Date | null; title: string }
 
 async function submissionIn(db: Queryable, collabId: number, id: number): Promise<SubmissionRow> {
   const [s] = await db.query<SubmissionRow>(
-    'select id, author_id, staged, invalidated_at, invalidated_reason, title from submissions where id = $1 and collaboration_id = $2', [id, collabId]);
+    'select id, author_id, staged, invalidated_at, invalidated_reason, withdrawn_at, title from submissions where id = $1 and collaboration_id = $2', [id, collabId]);
   if (!s) throw new AgoraError('not_found', `submission ${id} not found in this collaboration`, { submissionId: id });
   return s;
 }
@@ -83,6 +83,9 @@ export function mountJobs(app: Hono<AppEnv>) {
     const submission = await submissionIn(db, a.collab.id, body.submissionId);
     if (submission.invalidated_at)
       throw new AgoraError('conflict', `submission ${submission.id} was invalidated: ${submission.invalidated_reason ?? 'by an organizer ruling'}`, { submissionId: submission.id });
+    if (submission.withdrawn_at) throw new AgoraError('conflict', `submission ${submission.id} was withdrawn by its author`, { submissionId: submission.id });
+    const closed = scheduleRefusal(challenge.schedule, new Date(), a.role, 'no new jobs');
+    if (closed) throw closed;
     const organizer = a.role === 'organizer';
     const repeats = body.repeats ?? challenge.repeats ?? 3;
     // One job is one quota charge: participants may ask for fewer repeats than the challenge's, organizers for more.
@@ -284,10 +287,10 @@ export function mountJobs(app: Hono<AppEnv>) {
               j.sponsor_id, ps.handle as sponsor_handle, r.created_at
        from results r join jobs j on j.id = r.job_id join submissions s on s.id = r.submission_id
        join participants pa on pa.id = s.author_id left join participants ps on ps.id = j.sponsor_id
-       where r.collaboration_id = $1 and r.split = $2 and j.state = 'succeeded' and s.invalidated_at is null
-         and ($3::text is null or r.hardware_class = $3)
+       where r.collaboration_id = $1 and r.split = $2 and j.state = 'succeeded' and s.invalidated_at is null and s.withdrawn_at is null
+         and ($3::text is null or r.hardware_class = $3) and ($4::timestamptz is null or r.created_at <= $4)
        order by r.job_id`,
-      [a.collab.id, query.split, query.hardware ?? null]);
+      [a.collab.id, query.split, query.hardware ?? null, leaderboardCutoff(challenge.schedule, new Date(), a.role)]);
     const groups = new Map<string, typeof rows>();
     for (const row of rows) {
       const k = `${row.hardware_class}\u0000${row.submission_id}`;

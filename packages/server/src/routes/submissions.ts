@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AgoraError, looksLikeText, submissionRoutes as r, type SubmissionMeta } from '@agora/core';
+import { AgoraError, looksLikeText, scheduleRefusal, submissionRoutes as r, type SubmissionMeta } from '@agora/core';
 import {
   appendEvent,
   existingSubmissionIds,
@@ -12,7 +12,7 @@ import {
 } from '@agora/store';
 import type { Hono } from 'hono';
 import { saveBody, unpackTarGz, writeInlineFiles } from '../bundles.ts';
-import { access, accessAs } from '../collab.ts';
+import { access, accessAs, type CollabAccess } from '../collab.ts';
 import { streamResponse } from '../downloads.ts';
 import { mount, type AppEnv } from '../mount.ts';
 import { bodyOf, declaredLength } from '../submissions/bodies.ts';
@@ -26,10 +26,17 @@ export { DIFF_FILE_MAX, DIFF_TOTAL_MAX } from '../submissions/diff.ts';
 
 const GZIP_TYPES = /^application\/(gzip|x-gzip|x-tar\+gzip|octet-stream)\b/i;
 
+/** The challenge's schedule: participants submit only between its start and its end. */
+function submissionsOpen(a: CollabAccess): void {
+  const closed = scheduleRefusal(a.collab.challenge.schedule, new Date(), a.role, 'no new submissions');
+  if (closed) throw closed;
+}
+
 /** Submissions, their files, bundles and diffs; then the artifacts they reference. */
 export function mountSubmissions(app: Hono<AppEnv>) {
   mount(app, r.createSubmission, async ({ actor, params, body, services }) => {
     const a = await accessAs(services.db, params.collab, actor, 'participant');
+    submissionsOpen(a);
     const { files, bundle, ...meta } = body;
     return createSubmission(services, a, meta, async (dir, limits) => {
       if (files) return writeInlineFiles(dir, files, limits);
@@ -41,6 +48,7 @@ export function mountSubmissions(app: Hono<AppEnv>) {
 
   mount(app, r.uploadSubmission, async ({ actor, params, query, services, c }) => {
     const a = await accessAs(services.db, params.collab, actor, 'participant');
+    submissionsOpen(a);
     if (!GZIP_TYPES.test(c.req.header('content-type') ?? ''))
       throw new AgoraError('unsupported_media_type', 'send the bundle as a tar.gz body with content-type: application/gzip');
     const limits = limitsOf(a.collab);

@@ -1,0 +1,71 @@
+import { AgoraError, boardLinks, schedulePhase, standingsPostBody, type Infer, type Routes } from '@agora/core';
+import {
+  appendEvent, finalStandings, insertFinalStandings, lineageRows, lockStandings, privateOutcomes, scoredResults,
+  type Db, type FinalStandingsRow,
+} from '@agora/store';
+import type { CollabAccess } from '../collab.ts';
+import { isoReq } from '../collab.ts';
+import { writePinnedPost } from './pinned-post.ts';
+import { privateSplits, rankedPools } from './scores.ts';
+
+/** The schedule and the final standings: published once after the end, from ranked entries whose private verification passed. */
+
+type Standings = Infer<Routes['finalStandings']['response']>;
+type StandingEntries = Standings['entries'];
+
+export function scheduleOut(a: CollabAccess, now = new Date()): Infer<Routes['schedule']['response']> {
+  const s = a.collab.challenge.schedule;
+  return { start: s?.start ?? null, freeze: s?.freeze ?? null, end: s?.end ?? null, phase: schedulePhase(s, now), now: now.toISOString() };
+}
+
+function standingsOut(row: FinalStandingsRow, slug: string): Standings {
+  return {
+    publishedAt: isoReq(row.published_at), publishedBy: row.published_by_handle, postId: row.post_id, postUrl: boardLinks(slug).post(row.post_id),
+    split: row.split, entries: row.entries as StandingEntries,
+  };
+}
+
+export async function readFinalStandings(db: Db, a: CollabAccess): Promise<Standings> {
+  const row = await finalStandings(db, a.collab.id);
+  if (!row) throw new AgoraError('not_found', `the final standings of "${a.collab.slug}" are not published (schedule phase: ${scheduleOut(a).phase})`);
+  return standingsOut(row, a.collab.slug);
+}
+
+export async function finalize(db: Db, a: CollabAccess & { actor: { participantId: number } }, split: string): Promise<Infer<Routes['finalizeStandings']['response']>> {
+  if (a.role !== 'organizer') throw new AgoraError('forbidden', `only organizers publish the final standings; you are ${a.role ?? 'not a member'}`);
+  const challenge = a.collab.challenge;
+  if (challenge.splits?.[split]?.visibility !== 'public') throw new AgoraError('validation_failed', `"${split}" is not a public split of this challenge`, { split });
+  const phase = schedulePhase(challenge.schedule, new Date());
+  if (phase !== 'ended')
+    throw new AgoraError('conflict', challenge.schedule?.end ? `the challenge ends at ${challenge.schedule.end}; final standings come after` : 'this challenge has no end in its schedule', { phase });
+  return db.transaction(async (tx) => {
+    await lockStandings(tx, a.collab.id);
+    if (await finalStandings(tx, a.collab.id)) throw new AgoraError('conflict', 'the final standings are already published; they do not change');
+    const end = new Date(challenge.schedule!.end!);
+    const [rows, results, outcomes] = await Promise.all([
+      lineageRows(tx, a.collab.id),
+      scoredResults(tx, a.collab.id, split, { rankedOnly: true, cutoff: end }),
+      privateOutcomes(tx, a.collab.id, privateSplits(challenge)),
+    ]);
+    const verdict = new Map(outcomes.map((o) => [o.submission_id, o]));
+    const ranked = rankedPools(results, challenge).filter((p) => p.rank !== null);
+    const unverified = ranked.filter((p) => !verdict.get(p.submissionId)?.passed_at && !verdict.get(p.submissionId)?.failed)
+      .map((p) => ({ submissionId: p.submissionId, hardwareClass: p.hardwareClass }));
+    if (unverified.length) return { standings: null, unverified, queuedJobs: [] };
+    // Re-rank without the entries whose private result failed: places among the verified only.
+    const verified = new Set(ranked.filter((p) => !verdict.get(p.submissionId)!.failed).map((p) => p.submissionId));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const entries = rankedPools(results.filter((r) => verified.has(r.submission_id)), challenge)
+      .filter((p) => p.rank !== null)
+      .map((p) => ({
+        place: p.rank!, tier: p.tier, submissionId: p.submissionId, title: byId.get(p.submissionId)!.title, author: byId.get(p.submissionId)!.author_handle,
+        hardwareClass: p.hardwareClass, mean: p.mean, ciLow: p.ciLow, ciHigh: p.ciHigh, n: p.n,
+      }));
+    const body = standingsPostBody(entries, challenge.metric.unit);
+    const me = a.actor.participantId;
+    const postId = await writePinnedPost(tx, { collabId: a.collab.id, authorId: me, title: 'Final standings', body, tags: ['result'] });
+    await insertFinalStandings(tx, { collabId: a.collab.id, publishedBy: me, postId, split, entries });
+    await appendEvent(tx, { collaborationId: a.collab.id, actorId: me, type: 'standings.published', subject: `#p${postId}`, payload: { postId, split, entries: entries.length } });
+    return { standings: standingsOut((await finalStandings(tx, a.collab.id))!, a.collab.slug), unverified: [], queuedJobs: [] };
+  });
+}
