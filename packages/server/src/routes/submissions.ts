@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { AgoraError, looksLikeText, scheduleRefusal, submissionRoutes as r, type SubmissionMeta } from '@agora/core';
+import { AgoraError, cursorCodec, looksLikeText, scheduleRefusal, submissionRoutes as r, type SubmissionMeta } from '@agora/core';
 import {
   appendEvent,
   existingSubmissionIds,
@@ -24,6 +24,7 @@ import { mountArtifacts } from './artifacts.ts';
 
 export { DIFF_FILE_MAX, DIFF_TOTAL_MAX } from '../submissions/diff.ts';
 
+const submissionsCursor = cursorCodec('submissions', ['int']);
 const GZIP_TYPES = /^application\/(gzip|x-gzip|x-tar\+gzip|octet-stream)\b/i;
 
 /** The challenge's schedule: participants submit only between its start and its end. */
@@ -69,17 +70,12 @@ export function mountSubmissions(app: Hono<AppEnv>) {
 
   mount(app, r.listSubmissions, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
-    let before: number | null = null;
-    if (query.cursor) {
-      const decoded = Buffer.from(query.cursor, 'base64url').toString('utf8');
-      if (!/^s\d{1,10}$/.test(decoded)) throw new AgoraError('validation_failed', 'invalid cursor: pass back nextCursor as given');
-      before = Number(decoded.slice(1));
-    }
+    const [before] = submissionsCursor.decode(query.cursor) ?? [null];
     const rows = await listSubmissionRows(db, a.collab.id, {
       beforeId: before, author: query.author, lever: query.lever, parent: query.parent, staged: query.staged, limit: query.limit + 1,
     });
     const page = rows.slice(0, query.limit);
-    const nextCursor = rows.length > query.limit ? Buffer.from(`s${page.at(-1)!.id}`).toString('base64url') : null;
+    const nextCursor = rows.length > query.limit ? submissionsCursor.encode([page.at(-1)!.id]) : null;
     return { items: page.map(summaryOut), nextCursor };
   });
 
