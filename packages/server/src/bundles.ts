@@ -1,26 +1,20 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
-import { AgoraError, byPath, normaliseArchivePath, pathSetProblems, quoted, type BundleEntry } from '@agora/core';
-import { create as tarCreate, Parser, type ReadEntry } from 'tar';
-import { writeNewFile, type ByteSource } from './artifacts.ts';
+import { AgoraError, byPath, pathSetProblems, quoted, type BundleEntry } from '@agora/core';
+import type { ArchiveLimits } from '@agora/store/archive';
+import { chunksOf, writeNewFile, type ByteSource } from '@agora/store/blobs';
+import { create as tarCreate } from 'tar';
 
 /**
- * Untrusted bundles, in and out. A tar.gz is read entry by entry and every file is written by
- * this code (never by an extractor) under a fresh folder, after its path passed the rules of
- * core/submissions/paths.ts; nothing but plain files and folders is accepted, so no link can lead
- * a write outside. Bytes are counted as they decompress: a gzip bomb stops at the limit.
+ * Bundles in and out on the server's scratch disk: a request body saved to a file, inline files
+ * written, the canonical tar.gz packed. Untrusted archives are read by @agora/store/archive, the
+ * reader the runner shares (decision 0052).
  */
 
-export interface BundleLimits {
-  /** Sum of the file sizes (uncompressed); the compressed upload is held to the same number. */
-  maxBytes: number;
-  maxFiles: number;
-}
+/** The compressed upload is held to the same number of bytes as the files' sum. */
+export type BundleLimits = ArchiveLimits;
 
-const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
 const bad = (message: string, problems: string[] = [message]) =>
   new AgoraError('unprocessable', message, { problems: problems.slice(0, 20) });
 
@@ -28,7 +22,7 @@ const bad = (message: string, problems: string[] = [message]) =>
 export async function saveBody(src: ByteSource, file: string, maxBytes: number): Promise<number> {
   let size = 0;
   async function* limited() {
-    for await (const chunk of src as AsyncIterable<Uint8Array>) {
+    for await (const chunk of chunksOf(src)) {
       size += chunk.byteLength;
       if (size > maxBytes) throw new AgoraError('payload_too_large', `the bundle is over the limit of ${maxBytes} bytes`, { limit: maxBytes });
       yield chunk;
@@ -36,137 +30,6 @@ export async function saveBody(src: ByteSource, file: string, maxBytes: number):
   }
   await writeNewFile(limited(), file);
   return size;
-}
-
-/** Feeds the decompressed archive to a tar parser, stopping past the bomb limit or when `stop()` says so. */
-async function parseArchive(archive: string, maxTarBytes: number, onEntry: (e: ReadEntry) => void, stop: () => AgoraError | null): Promise<void> {
-  const parser = new Parser({ strict: true });
-  parser.on('entry', onEntry);
-  const done = new Promise<void>((resolve, reject) => {
-    parser.on('end', () => resolve());
-    parser.on('error', (err: Error) => reject(bad(`not a valid tar archive: ${err.message}`)));
-  });
-  done.catch(() => {});
-  const gunzip = createReadStream(archive).pipe(createGunzip());
-  let tarBytes = 0;
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      tarBytes += chunk.byteLength;
-      if (tarBytes > maxTarBytes) throw new AgoraError('payload_too_large', `the archive decompresses to more than ${maxTarBytes} bytes`, { limit: maxTarBytes });
-      const stopped = stop();
-      if (stopped) throw stopped;
-      if (!parser.write(chunk)) await new Promise<void>((r) => parser.once('drain', () => r()));
-    }
-  } catch (err) {
-    if (err instanceof AgoraError) throw err;
-    throw bad(`not a valid gzip stream: ${(err as Error).message}`);
-  } finally {
-    gunzip.destroy();
-  }
-  parser.end();
-  await done;
-  const stopped = stop();
-  if (stopped) throw stopped;
-}
-
-/**
- * Unpacks an untrusted tar.gz into `dest` (an empty folder) and returns its files with their
- * hashes, sorted by path. Refuses (422 unprocessable, details.problems) absolute paths, "..",
- * links, devices and FIFOs, duplicate or case-colliding names, a file used as a folder, anything
- * that is not gzip or not tar; 413 past maxFiles files or maxBytes of content. Two passes: the
- * first only reads headers and checks everything, the second writes, so nothing is written from
- * an archive that breaks a rule.
- */
-export async function unpackTarGz(archive: string, dest: string, limits: BundleLimits): Promise<BundleEntry[]> {
-  // Headers and padding cost at most 1.5 KB per entry on top of the content; beyond that the archive is padding or a bomb.
-  const maxTarBytes = limits.maxBytes + (limits.maxFiles * 2 + 16) * 1536 + 1024 * 1024;
-  let failure: AgoraError | null = null;
-  const fail = (e: AgoraError) => void (failure ??= e);
-  const stop = () => failure;
-
-  // Pass 1: headers only.
-  const paths: string[] = [];
-  const seen = new Set<string>();
-  let total = 0;
-  let dirs = 0;
-  await parseArchive(archive, maxTarBytes, (entry) => {
-    entry.resume();
-    if (failure) return;
-    const type = entry.type;
-    if (type === 'Directory') {
-      // Folders are implied by file paths; only counted, so that millions of them cannot be sent.
-      if (++dirs > limits.maxFiles) fail(new AgoraError('payload_too_large', `more than ${limits.maxFiles} folders`, { limit: limits.maxFiles }));
-      return;
-    }
-    if (!FILE_TYPES.has(type)) return fail(bad(`${quoted(entry.path)}: ${type} entries are not allowed; a bundle holds plain files and folders only`));
-    const norm = normaliseArchivePath(entry.path);
-    if ('problem' in norm) return fail(bad(norm.problem));
-    if (seen.has(norm.path)) return fail(bad(`${quoted(norm.path)}: appears twice in the archive`));
-    seen.add(norm.path);
-    paths.push(norm.path);
-    if (paths.length > limits.maxFiles)
-      return fail(new AgoraError('payload_too_large', `the bundle has more than ${limits.maxFiles} files`, { limit: limits.maxFiles }));
-    total += entry.size;
-    if (total > limits.maxBytes)
-      return fail(new AgoraError('payload_too_large', `the bundle's files add up to more than ${limits.maxBytes} bytes`, { limit: limits.maxBytes }));
-  }, stop);
-  if (!paths.length) throw bad('the bundle has no files');
-  const problems = pathSetProblems(paths);
-  if (problems.length) throw bad(problems[0]!, problems);
-
-  // Pass 2: the same archive, now known to be well-formed, written file by file.
-  const files: BundleEntry[] = [];
-  const writes: Promise<void>[] = [];
-  const streams: WriteStream[] = [];
-  let written = 0;
-  const pass2 = parseArchive(archive, maxTarBytes, (entry) => {
-    if (failure || !FILE_TYPES.has(entry.type)) return void entry.resume();
-    const norm = normaliseArchivePath(entry.path);
-    if ('problem' in norm || !seen.delete(norm.path)) {
-      // The archive changed between passes: refuse.
-      fail(bad('the archive changed while it was read'));
-      return void entry.resume();
-    }
-    const path = norm.path;
-    const executable = ((entry.mode ?? 0o644) & 0o111) !== 0;
-    const target = join(dest, path);
-    const hash = createHash('sha256');
-    let size = 0;
-    mkdirSync(dirname(target), { recursive: true });
-    const ws = createWriteStream(target, { flags: 'wx', mode: 0o600 });
-    streams.push(ws);
-    writes.push(new Promise<void>((resolve) => {
-      ws.on('close', resolve);
-      ws.on('error', (err: NodeJS.ErrnoException) => {
-        fail(bad(`${quoted(path)}: cannot be written (${err.code ?? 'error'})`));
-        entry.resume();
-      });
-    }));
-    entry.on('data', (c: Buffer) => {
-      hash.update(c);
-      size += c.byteLength;
-      written += c.byteLength;
-      if (written > limits.maxBytes) fail(new AgoraError('payload_too_large', `the bundle's files add up to more than ${limits.maxBytes} bytes`, { limit: limits.maxBytes }));
-      if (!ws.destroyed && !ws.write(c)) {
-        entry.pause();
-        ws.once('drain', () => entry.resume());
-      }
-    });
-    entry.on('end', () => {
-      ws.end();
-      files.push({ path, sha256: hash.digest('hex'), size, executable });
-    });
-  }, stop);
-  try {
-    await pass2;
-  } catch (err) {
-    for (const ws of streams) ws.destroy();
-    throw err;
-  } finally {
-    await Promise.allSettled(writes);
-  }
-  if (failure) throw failure;
-  return byPath(files);
 }
 
 /** Writes inline files (already validated paths) into `dest`; returns them hashed and sorted. */

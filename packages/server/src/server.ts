@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { migrate, openDb, type Db, type Queryable } from '@agora/store';
+import { migrate, openDb, openLocalBlobStore, type Db, type Queryable } from '@agora/store';
 import { createApp } from './app.ts';
-import { openArtifactStore } from './artifacts.ts';
 import { issueKey } from './auth.ts';
 import { EventHub } from './hub.ts';
+import { Scratch } from './scratch.ts';
 import { startSweeper } from './sweeper.ts';
 import type { ServerConfig, Services } from './services.ts';
 
@@ -33,8 +33,9 @@ export async function createServices(db: Db, config: ServerConfig): Promise<Serv
   await migrate(db);
   const hub = new EventHub();
   await hub.start(db);
-  const artifacts = await openArtifactStore(`${config.dataDir}/artifacts`);
-  return { db, hub, config, artifacts };
+  const artifacts = await openLocalBlobStore(`${config.dataDir}/artifacts`);
+  const scratch = await new Scratch(`${config.dataDir}/scratch`).init();
+  return { db, hub, config, artifacts, scratch };
 }
 
 export async function startServer(opts: StartOptions): Promise<RunningServer> {

@@ -32,15 +32,15 @@ async function myUpload(db: Queryable, collabId: number, actor: Actor, uploadId:
 export function mountArtifactUploads(app: Hono<AppEnv>) {
   mount(app, r.createArtifactUpload, async ({ actor, params, body, services: { db, artifacts } }) => {
     const a = await accessAs(db, params.collab, actor, 'participant');
-    if (body.size !== undefined && body.size > artifacts.maxArtifactBytes)
-      throw new AgoraError('payload_too_large', `an artifact is at most ${artifacts.maxArtifactBytes} bytes`, { limit: artifacts.maxArtifactBytes });
+    if (body.size !== undefined && body.size > artifacts.maxBlobBytes)
+      throw new AgoraError('payload_too_large', `an artifact is at most ${artifacts.maxBlobBytes} bytes`, { limit: artifacts.maxBlobBytes });
     return db.transaction(async (tx) => {
       const open = await lockAndCountOpenUploads(tx, a.actor.participantId);
       if (open >= OPEN_UPLOADS_MAX)
         throw new AgoraError('quota_exceeded', `you have ${open} unfinished uploads; complete or abort one first`, { limit: OPEN_UPLOADS_MAX });
       const id = await artifacts.createUpload();
       const u = await insertUpload(tx, {
-        id, collaborationId: a.collab.id, participantId: a.actor.participantId, mediaType: body.mediaType, maxBytes: body.size ?? artifacts.maxArtifactBytes,
+        id, collaborationId: a.collab.id, participantId: a.actor.participantId, mediaType: body.mediaType, maxBytes: body.size ?? artifacts.maxBlobBytes,
       });
       await appendEvent(tx, { collaborationId: a.collab.id, actorId: a.actor.participantId, type: 'artifact.upload_started', subject: id, payload: { uploadId: id, size: body.size ?? null } });
       return uploadOut(u, 0);

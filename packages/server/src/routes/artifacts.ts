@@ -16,7 +16,7 @@ export const ONE_SHOT_ARTIFACT_MAX = 100 * 1024 * 1024;
 export function mountArtifacts(app: Hono<AppEnv>) {
   mount(app, r.uploadArtifact, async ({ actor, params, query, services: { db, artifacts }, c }) => {
     const a = await accessAs(db, params.collab, actor, 'participant');
-    const limit = Math.min(ONE_SHOT_ARTIFACT_MAX, artifacts.maxArtifactBytes);
+    const limit = Math.min(ONE_SHOT_ARTIFACT_MAX, artifacts.maxBlobBytes);
     declaredLength(c, limit, 'the artifact (use resumable uploads for large ones)');
     const put = await artifacts.put(bodyOf(c), { maxBytes: limit });
     const row = await db.transaction((tx) => registerArtifact(tx, a.collab.id, a.actor.participantId, put.sha256, put.size, query.mediaType));
@@ -39,9 +39,9 @@ export function mountArtifacts(app: Hono<AppEnv>) {
     const range = parseRange(c.req.header('range'), size);
     if (range.kind === 'unsatisfiable') return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } });
     if (range.kind === 'part')
-      return streamResponse(await artifacts.open(x.sha256, { start: range.start, end: range.end }), {
+      return streamResponse(await artifacts.get(x.sha256, { start: range.start, end: range.end }), {
         ...headers, 'content-length': String(range.end - range.start + 1), 'content-range': `bytes ${range.start}-${range.end}/${size}`,
       }, 206);
-    return streamResponse(await artifacts.open(x.sha256), { ...headers, 'content-length': String(size) });
+    return streamResponse(await artifacts.get(x.sha256), { ...headers, 'content-length': String(size) });
   });
 }

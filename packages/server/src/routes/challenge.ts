@@ -1,5 +1,6 @@
 import { closeSync, createReadStream, lstatSync, openSync, readdirSync, readSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import { AgoraError, challengeRoutes as r, isPublicChallengePath, looksLikeText } from '@agora/core';
 import type { Hono } from 'hono';
 import { access } from '../collab.ts';
@@ -62,7 +63,7 @@ export function mountChallenge(app: Hono<AppEnv>) {
       closeSync(fd);
     }
     const text = looksLikeText(head);
-    return streamResponse(createReadStream(abs), {
+    return streamResponse(Readable.toWeb(createReadStream(abs)) as ReadableStream<Uint8Array>, {
       'content-type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream',
       'content-length': String(size),
       ...(text ? {} : { 'content-disposition': 'attachment' }),

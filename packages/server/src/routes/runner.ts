@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import {
   AgoraError,
   fairOrder,
@@ -50,10 +49,10 @@ const effectiveLabels = (runner: RunnerActor, asked: string[]) => asked.filter((
 const touch = (db: Queryable, runnerId: number) => db.query('update runners set last_seen_at = now() where id = $1', [runnerId]);
 
 async function streamBlob(services: Services, sha256: string, type: string): Promise<Response> {
-  const size = await services.artifacts.size(sha256);
-  if (size === null) throw new AgoraError('not_found', `blob ${sha256} is missing from the artifact store`);
-  const body = Readable.toWeb(await services.artifacts.open(sha256)) as ReadableStream<Uint8Array>;
-  return new Response(body, { status: 200, headers: { 'content-type': type, 'content-length': String(size), 'x-agora-sha256': sha256 } });
+  const blob = await services.artifacts.stat(sha256);
+  if (!blob) throw new AgoraError('not_found', `blob ${sha256} is missing from the artifact store`);
+  const body = await services.artifacts.get(sha256);
+  return new Response(body, { status: 200, headers: { 'content-type': type, 'content-length': String(blob.size), 'x-agora-sha256': sha256 } });
 }
 
 export function mountRunner(app: Hono<AppEnv>) {

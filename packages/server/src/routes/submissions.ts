@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { AgoraError, cursorCodec, looksLikeText, scheduleRefusal, submissionRoutes as r, type SubmissionMeta } from '@agora/core';
 import {
@@ -10,8 +11,9 @@ import {
   submissionArtifactAt,
   submissionFileAt,
 } from '@agora/store';
+import { unpackUntrustedTarGz } from '@agora/store/archive';
 import type { Hono } from 'hono';
-import { saveBody, unpackTarGz, writeInlineFiles } from '../bundles.ts';
+import { saveBody, writeInlineFiles } from '../bundles.ts';
 import { access, accessAs, type CollabAccess } from '../collab.ts';
 import { streamResponse } from '../downloads.ts';
 import { mount, type AppEnv } from '../mount.ts';
@@ -43,7 +45,7 @@ export function mountSubmissions(app: Hono<AppEnv>) {
       if (files) return writeInlineFiles(dir, files, limits);
       if (!(await findCollaborationArtifact(services.db, a.collab.id, bundle!)))
         throw new AgoraError('unprocessable', `bundle ${bundle} is not an artifact of this collaboration: upload the tar.gz first (uploadArtifact)`, { bundle });
-      return unpackTarGz(services.artifacts.path(bundle!), dir, limits);
+      return unpackUntrustedTarGz(() => services.artifacts.get(bundle!), dir, limits);
     });
   });
 
@@ -54,7 +56,7 @@ export function mountSubmissions(app: Hono<AppEnv>) {
       throw new AgoraError('unsupported_media_type', 'send the bundle as a tar.gz body with content-type: application/gzip');
     const limits = limitsOf(a.collab);
     declaredLength(c, limits.maxBytes, 'the bundle');
-    const work = await services.artifacts.workDir('upl-');
+    const work = await services.scratch.workDir('upl-');
     try {
       const archive = join(work.path, 'upload.tar.gz');
       await saveBody(bodyOf(c), archive, limits.maxBytes);
@@ -62,7 +64,7 @@ export function mountSubmissions(app: Hono<AppEnv>) {
         title: query.title, description: query.description, parents: [...new Set(query.parents)], levers: [...new Set(query.levers)],
         credits: query.credits.map((handle) => ({ handle })), artifacts: [], staged: query.staged,
       };
-      return await createSubmission(services, a, meta, (dir, l) => unpackTarGz(archive, dir, l));
+      return await createSubmission(services, a, meta, (dir, l) => unpackUntrustedTarGz(() => createReadStream(archive), dir, l));
     } finally {
       await work.dispose();
     }
@@ -87,10 +89,10 @@ export function mountSubmissions(app: Hono<AppEnv>) {
   mount(app, r.downloadBundle, async ({ actor, params, services: { db, artifacts } }) => {
     const a = await access(db, params.collab, actor);
     const s = await requireSubmission(db, a.collab.id, params.id);
-    const size = await artifacts.size(s.bundle_sha256);
-    if (size === null) throw new AgoraError('gone', `the bundle of #s${s.id} is missing from the artifact store`, { sha256: s.bundle_sha256 });
-    return streamResponse(await artifacts.open(s.bundle_sha256), {
-      'content-type': 'application/gzip', 'content-length': String(size), etag: `"${s.bundle_sha256}"`,
+    const blob = await artifacts.stat(s.bundle_sha256);
+    if (!blob) throw new AgoraError('gone', `the bundle of #s${s.id} is missing from the artifact store`, { sha256: s.bundle_sha256 });
+    return streamResponse(await artifacts.get(s.bundle_sha256), {
+      'content-type': 'application/gzip', 'content-length': String(blob.size), etag: `"${s.bundle_sha256}"`,
       'content-disposition': `attachment; filename="${a.collab.slug}-s${s.id}.tar.gz"`,
     });
   });
@@ -105,7 +107,7 @@ export function mountSubmissions(app: Hono<AppEnv>) {
       throw new AgoraError('not_found', `#s${s.id} has no file ${JSON.stringify(query.path)}`);
     }
     const text = f.size <= DIFF_FILE_MAX && looksLikeText(await artifacts.read(f.sha256, DIFF_FILE_MAX));
-    return streamResponse(await artifacts.open(f.sha256), {
+    return streamResponse(await artifacts.get(f.sha256), {
       'content-type': text ? 'text/plain; charset=utf-8' : 'application/octet-stream', 'content-length': String(f.size), etag: `"${f.sha256}"`,
       ...(text ? {} : { 'content-disposition': 'attachment' }),
     });

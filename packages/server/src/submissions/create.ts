@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgoraError, fingerprint, pathSetProblems, suggestParents, type BundleEntry, type SubmissionMeta } from '@agora/core';
@@ -39,9 +40,9 @@ export async function createSubmission(
   meta: SubmissionMeta,
   load: (dir: string, limits: BundleLimits) => Promise<BundleEntry[]>,
 ) {
-  const { db, artifacts } = services;
+  const { db, artifacts, scratch } = services;
   const limits = limitsOf(a.collab);
-  const work = await artifacts.workDir('sub-');
+  const work = await scratch.workDir('sub-');
   try {
     const dir = join(work.path, 'files');
     await mkdir(dir);
@@ -50,10 +51,11 @@ export async function createSubmission(
     if (clash.length) throw new AgoraError('unprocessable', `artifact paths clash with the bundle's files: ${clash[0]}`, { problems: clash.slice(0, 20) });
     const bundleFile = join(work.path, 'bundle.tar.gz');
     await packCanonical(dir, files, bundleFile);
-    const bundle = await artifacts.putFile(bundleFile, { move: true });
-    // The hashes were computed here while unpacking: the files move in without a second read, a few at a time.
+    const bundle = await artifacts.put(createReadStream(bundleFile));
+    // A few at a time; each file is checked against the hash computed while unpacking, and is also inside the stored bundle.
     for (let i = 0; i < files.length; i += 16)
-      await Promise.all(files.slice(i, i + 16).map((f) => artifacts.putFile(join(dir, f.path), { move: true, known: f })));
+      await Promise.all(files.slice(i, i + 16).map((f) =>
+        artifacts.put(createReadStream(join(dir, f.path)), { expectSha256: f.sha256, durableElsewhere: true })));
     return await db.transaction((tx) => recordSubmission(tx, a, meta, files, bundle));
   } finally {
     await work.dispose();

@@ -1,10 +1,11 @@
 import { diffFileLists, diffLines, formatUnified, looksLikeText, type BundleEntry } from '@agora/core';
-import { submissionArtifactFiles, submissionFiles, type Queryable, type SubmissionRow } from '@agora/store';
-import type { ArtifactStore } from '../artifacts.ts';
+import { submissionArtifactFiles, submissionFiles, type BlobStore, type Queryable, type SubmissionRow } from '@agora/store';
 
 /** Text diffs: files over this are not diffed line by line, and one answer carries at most DIFF_TOTAL_MAX of diff text. */
 export const DIFF_FILE_MAX = 256 * 1024;
 export const DIFF_TOTAL_MAX = 2 * 1024 * 1024;
+/** As Buffer#toString: a leading byte-order mark is kept, so a diff shows it. */
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Files of the bundle plus large artifacts placed at paths: the submission's effective content. */
 async function entriesOf(db: Queryable, id: number): Promise<{ files: BundleEntry[]; artifactPaths: Set<string> }> {
@@ -14,7 +15,7 @@ async function entriesOf(db: Queryable, id: number): Promise<{ files: BundleEntr
 }
 
 /** Text diffs per changed file, within the size budget. */
-export async function diffAgainst(store: ArtifactStore, db: Queryable, base: SubmissionRow, other: number, context: number, budget: { left: number }) {
+export async function diffAgainst(store: BlobStore, db: Queryable, base: SubmissionRow, other: number, context: number, budget: { left: number }) {
   const mine = await entriesOf(db, base.id);
   const theirs = await entriesOf(db, other);
   const d = diffFileLists(theirs.files, mine.files);
@@ -34,13 +35,13 @@ export async function diffAgainst(store: ArtifactStore, db: Queryable, base: Sub
       out.truncated = true;
       continue;
     }
-    const oldBytes = oldE ? await store.read(oldE.sha256, DIFF_FILE_MAX) : Buffer.alloc(0);
-    const newBytes = newE ? await store.read(newE.sha256, DIFF_FILE_MAX) : Buffer.alloc(0);
+    const oldBytes = oldE ? await store.read(oldE.sha256, DIFF_FILE_MAX) : new Uint8Array(0);
+    const newBytes = newE ? await store.read(newE.sha256, DIFF_FILE_MAX) : new Uint8Array(0);
     if (!looksLikeText(oldBytes) || !looksLikeText(newBytes)) {
       out.binary = true;
       continue;
     }
-    const ld = diffLines(oldBytes.toString('utf8'), newBytes.toString('utf8'), { context });
+    const ld = diffLines(utf8.decode(oldBytes), utf8.decode(newBytes), { context });
     out.added = ld.added;
     out.removed = ld.removed;
     const text = formatUnified(ld, oldE ? `a/${oldE.path}` : '/dev/null', newE ? `b/${c.path}` : '/dev/null');
