@@ -1,14 +1,16 @@
 /**
  * The whole test suite: every *.test.ts with Node's test runner, the database-backed ones once
  * per engine (PGlite, then PostgreSQL), and the Python tests of the GPU challenge's harness.
- * Prints one closing line, `N passed, N failed, N skipped`, and exits non-zero on any failure.
+ * Prints each file that skipped tests or suites with the reasons, then one closing line,
+ * `N passed, N failed, N skipped, N suite(s) skipped`, and exits non-zero on any failure.
  *
  *   npm test                       everything
  *   npm test -- packages/server    only files under a path (both engines)
  *   AGORA_TEST_ENGINES=pglite npm test
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import pg from 'pg';
 
@@ -46,6 +48,28 @@ const plainFiles = all.filter((f) => !usesDb(f));
 interface Tally { passed: number; failed: number; skipped: number }
 const total: Tally = { passed: 0, failed: 0, skipped: 0 };
 const notes: string[] = [];
+/** Skipped suites and tests by file, with their reasons (scripts/skip-reporter.ts writes them). */
+const skips: string[] = [];
+let skippedSuites = 0;
+
+function readSkips(label: string, file: string) {
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  const byFile = new Map<string, { suites: number; tests: number; reasons: Set<string> }>();
+  for (const line of lines) {
+    const s = JSON.parse(line) as { file: string | null; kind: 'suite' | 'test'; reason: string };
+    const f = s.file ? relative(root, s.file) : '(unknown file)';
+    const entry = byFile.get(f) ?? { suites: 0, tests: 0, reasons: new Set<string>() };
+    if (s.kind === 'suite') entry.suites++;
+    else entry.tests++;
+    entry.reasons.add(s.reason || 'no reason given');
+    byFile.set(f, entry);
+  }
+  for (const [f, e] of byFile) {
+    skippedSuites += e.suites;
+    const what = [e.suites && `${e.suites} suite(s)`, e.tests && `${e.tests} test(s)`].filter(Boolean).join(', ');
+    skips.push(`  ${label}: ${f}: ${what} skipped: ${[...e.reasons].join('; ')}`);
+  }
+}
 
 function runCommand(cmd: string, args: string[], env: Record<string, string>, cwd = root): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
@@ -65,7 +89,12 @@ function runCommand(cmd: string, args: string[], env: Record<string, string>, cw
 async function nodeTests(label: string, files: string[], env: Record<string, string>) {
   if (!files.length) return;
   console.log(`\n=== ${label}: ${files.length} file(s) ===`);
-  const { code, output } = await runCommand(process.execPath, ['--test', '--test-concurrency=2', ...files], env);
+  const skipDir = mkdtempSync(join(tmpdir(), 'agora-skips-'));
+  const skipFile = join(skipDir, 'skips.jsonl');
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${join(root, 'scripts/skip-reporter.ts')}`, `--test-reporter-destination=${skipFile}`];
+  const { code, output } = await runCommand(process.execPath, ['--test', '--test-concurrency=2', ...reporters, ...files], env);
+  readSkips(label, skipFile);
+  rmSync(skipDir, { recursive: true, force: true });
   const num = (k: string) => Number(new RegExp(`^ℹ ${k} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
   const t = { passed: num('pass'), failed: num('fail') + num('cancelled'), skipped: num('skipped') + num('todo') };
   if (code !== 0 && t.failed === 0) t.failed = 1; // a crash before any summary still fails the run
@@ -125,5 +154,6 @@ await pythonTests();
 
 console.log('\n=== summary ===');
 for (const n of notes) console.log(n);
-console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+if (skips.length) console.log(`skipped, by file:\n${skips.join('\n')}`);
+console.log(`${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped, ${skippedSuites} suite(s) skipped`);
 process.exit(total.failed ? 1 : 0);

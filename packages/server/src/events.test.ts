@@ -126,4 +126,18 @@ describe('event log and live stream', () => {
     assert.match(body.error.message, /no\.such/);
     assert.ok(body.error.details.known.includes('job.succeeded'));
   });
+
+  test('what a handler returns is cut to the response schema: a field the schema does not name never leaves (mount.ts)', async () => {
+    // Written past appendEvent on purpose, as a careless migration or a new column could.
+    const [c] = await t.testDb.db.query<{ id: number }>('select id from collaborations where slug = $1', [t.collab]);
+    await t.testDb.db.query(
+      `insert into events (collaboration_id, actor_id, type, subject, payload) values ($1, null, 'invite.created', null, $2)`,
+      [c!.id, JSON.stringify({ role: 'participant', maxUses: 1, code: 'inv_SECRET' })],
+    );
+    const res = await fetch(`${t.url}/v1/collaborations/${t.collab}/events?types=invite.created&limit=1000`, { headers: { authorization: `Bearer ${t.admin.apiKey}` } });
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.ok(text.includes('"maxUses":1'), 'the event is listed');
+    assert.ok(!text.includes('inv_SECRET'), 'the payload field the union does not name was stripped');
+  });
 });

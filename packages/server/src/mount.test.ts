@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { route } from '@agora/core';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { mount, type AppEnv } from './mount.ts';
+
+// What a handler returns passes through its route's response schema: a field the schema does not
+// name (a hash, a private column, a runner's raw reason) is cut, at any depth, before it leaves.
+test('mount strips every field the response schema does not name', async () => {
+  const app = new Hono<AppEnv>();
+  const def = route({
+    method: 'get', path: '/x/{id}', tag: 't', auth: 'optional', summary: 'x',
+    params: z.object({ id: z.coerce.number().int() }),
+    response: z.object({ id: z.number(), owner: z.object({ handle: z.string() }), items: z.array(z.object({ n: z.number() })) }),
+  });
+  mount(app, def, async ({ params }) => ({
+    id: params.id, secretHash: 'h', owner: { handle: 'ada', apiKey: 'agora_SECRET' }, items: [{ n: 1, privateReason: 'p' }],
+  }) as never);
+  const res = await app.request('/x/7');
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { id: 7, owner: { handle: 'ada' }, items: [{ n: 1 }] });
+});
