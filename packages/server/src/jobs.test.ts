@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventsOf } from '@agora/core';
 import type { AgoraClient } from '@agora/sdk';
+import type { ChallengeSpec } from '@agora/core';
+import type { Queryable } from '@agora/store';
+import { insertJob } from '@agora/store/jobs';
+import { chargeJob } from './operations/job-lifecycle.ts';
 import { ENV, GPU_ENV, harnessResult, insertSubmission, newRunner, rejects, runNext } from './jobs.fixtures.ts';
 import { sweepOnce } from './sweeper.ts';
 import { startTestServer, type TestServer } from './testing.ts';
@@ -66,7 +70,10 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     await rejects(org.call('grantQuota', { params: { collab: t.collab }, body: { handle: 'ada', extraJobs: -2, reason: 'x' } }), 400, 'validation_failed');
   });
 
-  test('30 concurrent job requests against a quota of 10 accept exactly 10', async () => {
+  test('30 concurrent job requests against a quota of 10 accept exactly 10', async (ctx) => {
+    // PGlite runs one transaction at a time, so these requests cannot race there and the test
+    // passes without the lock; the next test checks the lock itself on both engines.
+    if (t.testDb.engine === 'pglite') ctx.diagnostic('on PGlite transactions never overlap: this bites on PostgreSQL only; the quota-lock test below bites on both');
     const bob = await t.join('bob');
     const sub = await insertSubmission(t, bob);
     const outcomes = await Promise.allSettled(Array.from({ length: 30 }, () => create(bob, sub)));
@@ -79,6 +86,27 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
       `select (select count(*)::int from jobs where submission_id = $1) as jobs,
               (select count(*)::int from quota_charges c join jobs j on j.id = c.job_id where j.submission_id = $1) as charges`, [sub]);
     assert.deepEqual(n, { jobs: 10, charges: 10 }, 'no half-written job or charge');
+  });
+
+  test('check and charge happen under a quota lock held until commit (bites on both engines)', async () => {
+    const db = t.testDb.db;
+    const pat = await t.join('pat');
+    const sub = await insertSubmission(t, pat);
+    const [c] = await db.query<{ id: number; challenge: ChallengeSpec }>('select id, challenge from collaborations where slug = $1', [t.collab]);
+    const [p] = await db.query<{ id: number }>(`select id from participants where handle = 'pat'`);
+    const advisoryLocks = async (tx: Queryable) =>
+      (await tx.query<{ n: number }>(`select count(*)::int as n from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()`))[0]!.n;
+    await db.transaction(async (tx) => {
+      const job = await insertJob(tx, {
+        collabId: c!.id, submissionId: sub, split: 'public', visibility: 'public', repeats: 1, hardware: ['cpu'],
+        originatorId: p!.id, sponsorId: p!.id, requestedBy: p!.id, rerunOf: null,
+      });
+      assert.equal(await advisoryLocks(tx), 0);
+      await chargeJob(tx, c!.id, p!.id, job.id, c!.challenge);
+      assert.equal(await advisoryLocks(tx), 1, 'the participant\'s quota lock, held to the end of the transaction that charged');
+      throw new Error('roll back');
+    }).catch((e: Error) => assert.equal(e.message, 'roll back'));
+    assert.equal(await advisoryLocks(db), 0, 'released at the end of the transaction');
   });
 
   test('per-owner quota: all agents of one human owner share jobs_per_owner_per_day when the challenge sets it', async () => {
@@ -183,6 +211,36 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     assert.ok(logs.items.some((l) => l.text.includes('SECRET')));
     const board = await eve.call('leaderboard', { params: { collab: t.collab }, query: { split: 'private' } });
     assert.deepEqual(board.items.map((e) => [e.submissionId, e.mean]), [[sub, 7.5]]);
+  });
+
+  test('a private job that failed: its runner\'s reason reaches organizers only, in every view', async () => {
+    const uma = await t.join('uma');
+    const sub = await insertSubmission(t, uma);
+    await t.testDb.db.query(`update jobs set state = 'cancelled', finished_at = now() where state = 'queued'`);
+    const job = await create(org, sub, 'private');
+    const runner = await newRunner(t, ['cpu'], 'private-fail-runner');
+    const { job: claimed } = await runner.client.call('claimJob', { body: { labels: ['cpu'] } });
+    await runner.client.call('submitJobResult', {
+      params: { id: claimed!.jobId },
+      body: { leaseToken: claimed!.leaseToken, outcome: 'failed', reason: 'wrong answer to SECRET private prompt 5', result: harnessResult('private', [], { status: 'failed' }), environment: ENV },
+    });
+    const views = async (c: AgoraClient) => JSON.stringify([
+      await c.call('getJob', { params: { collab: t.collab, id: job.id } }),
+      await c.call('listJobs', { params: { collab: t.collab }, query: { submissionId: sub } }),
+      await c.call('submissionResults', { params: { collab: t.collab, id: sub } }),
+      await c.call('listEvents', { params: { collab: t.collab }, query: { types: 'job.failed' } }),
+    ]);
+    for (const who of [uma, t.anonymous]) {
+      const seen = await views(who);
+      assert.ok(!seen.includes('SECRET'), 'the failure reason is redacted for participants and observers');
+      assert.match(seen, /failed on the private split; the runner's reason is visible to organizers only/);
+    }
+    const got = await uma.call('getJob', { params: { collab: t.collab, id: job.id } });
+    assert.equal(got.state, 'failed');
+    assert.equal(got.attempts[0]!.reason, got.reason, 'the attempt\'s reason too');
+    const asOrg = await org.call('getJob', { params: { collab: t.collab, id: job.id } });
+    assert.equal(asOrg.reason, 'wrong answer to SECRET private prompt 5');
+    assert.equal(asOrg.attempts[0]!.reason, 'wrong answer to SECRET private prompt 5');
   });
 
   test('re-runs: the author re-runs a failed job (charged), organizers any job (uncharged), a succeeded one is not re-run by its author', async () => {

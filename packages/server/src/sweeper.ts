@@ -1,5 +1,17 @@
 import type { Db, Queryable } from '@agora/store';
-import { jobEvent, lockJob, platformLog, RUNNER_ONLINE_SECONDS, transition, wakeLogReaders, type JobRow } from './job-ops.ts';
+import {
+  expiredLeaseJobIds,
+  lateQueuedJobIds,
+  lockExpiredLease,
+  lockJob,
+  markOverdue,
+  overrunJobIds,
+  queuedAhead,
+  wakeLogReaders,
+  type JobRow,
+} from '@agora/store/jobs';
+import { runnerAvailability } from '@agora/store/runners';
+import { jobEvent, platformLog, RUNNER_ONLINE_SECONDS, transition } from './operations/job-lifecycle.ts';
 
 /**
  * No job stays in a state past its deadline without the platform noticing and saying so:
@@ -34,13 +46,9 @@ export async function sweepOnce(db: Db, opts: SweepOptions = {}): Promise<SweepR
   const queueDeadline = opts.queueDeadlineSeconds ?? 3600;
   const grace = opts.runningGraceSeconds ?? 600;
 
-  const expired = await db.query<{ id: number }>(
-    `select id from jobs where state = 'running' and lease_expires_at < now() order by lease_expires_at limit ${BATCH}`);
-  for (const { id } of expired) {
+  for (const id of await expiredLeaseJobIds(db, BATCH)) {
     await db.transaction(async (tx) => {
-      const [job] = await tx.query<JobRow & { runner_name: string | null }>(
-        `select j.*, r.name as runner_name from jobs j left join runners r on r.id = j.runner_id
-         where j.id = $1 and j.state = 'running' and j.lease_expires_at < now() for update of j skip locked`, [id]);
+      const job = await lockExpiredLease(tx, id);
       if (!job) return; // finished, extended or taken by another sweeper meanwhile
       const lost = `runner ${job.runner_name ?? job.runner_id} stopped heartbeating (lease expired at ${job.lease_expires_at!.toISOString()})`;
       if (job.cancel_requested) {
@@ -56,12 +64,7 @@ export async function sweepOnce(db: Db, opts: SweepOptions = {}): Promise<SweepR
     });
   }
 
-  const overrun = await db.query<{ id: number }>(
-    `select j.id from jobs j join collaborations c on c.id = j.collaboration_id
-     where j.state = 'running' and not j.offline
-       and j.started_at + make_interval(secs => coalesce((c.challenge->'limits'->>'wall_seconds')::int, 600) * j.repeats + $1) < now()
-     limit ${BATCH}`, [grace]);
-  for (const { id } of overrun) {
+  for (const id of await overrunJobIds(db, grace, BATCH)) {
     await db.transaction(async (tx) => {
       const job = await lockJob(tx, id);
       if (!job || job.state !== 'running') return;
@@ -73,17 +76,12 @@ export async function sweepOnce(db: Db, opts: SweepOptions = {}): Promise<SweepR
     });
   }
 
-  const late = await db.query<{ id: number }>(
-    `select j.id from jobs j
-     where j.state = 'queued' and j.overdue_at is null
-       and greatest(j.queued_at, coalesce((select max(a.ended_at) from job_attempts a where a.job_id = j.id), j.queued_at)) < now() - make_interval(secs => $1)
-     order by j.id limit ${BATCH}`, [queueDeadline]);
-  for (const { id } of late) {
+  for (const id of await lateQueuedJobIds(db, queueDeadline, BATCH)) {
     await db.transaction(async (tx) => {
       const job = await lockJob(tx, id);
       if (!job || job.state !== 'queued' || job.overdue_at) return;
       const reason = await overdueReason(tx, job, queueDeadline);
-      await tx.query('update jobs set overdue_at = now(), reason = $2 where id = $1', [id, reason]);
+      await markOverdue(tx, id, reason);
       await platformLog(tx, job, `[agora] overdue: ${reason}`);
       await wakeLogReaders(tx);
       await jobEvent(tx, job, 'job.overdue', null, { state: 'queued', reason });
@@ -94,18 +92,12 @@ export async function sweepOnce(db: Db, opts: SweepOptions = {}): Promise<SweepR
 }
 
 async function overdueReason(tx: Queryable, job: JobRow, deadline: number): Promise<string> {
-  const [r] = await tx.query<{ online: number; busy: number }>(
-    `select count(*)::int as online,
-            count(*) filter (where exists (select 1 from jobs x where x.runner_id = r.id and x.state = 'running'))::int as busy
-     from runners r
-     where r.revoked_at is null and r.last_seen_at > now() - make_interval(secs => $1)
-       and r.labels @> $2::text[] and (r.collaboration_ids is null or $3 = any(r.collaboration_ids))`,
-    [RUNNER_ONLINE_SECONDS, job.hardware, job.collaboration_id]);
-  const [ahead] = await tx.query<{ n: number }>(`select count(*)::int as n from jobs where state = 'queued' and hardware = $1 and id <> $2`, [job.hardware, job.id]);
+  const r = await runnerAvailability(tx, RUNNER_ONLINE_SECONDS, job.hardware, job.collaboration_id);
+  const ahead = await queuedAhead(tx, job.hardware, job.id);
   const waited = `still queued after more than ${Math.round(deadline / 60)} min`;
-  if (!r!.online)
+  if (!r.online)
     return `${waited}: no runner with labels [${job.hardware.join(', ')}] is online for this collaboration; organizers must start one (the job keeps its place and is not charged more)`;
-  return `${waited}: all ${r!.online} runner(s) with labels [${job.hardware.join(', ')}] are busy (${r!.busy} running, ${ahead!.n} other job(s) waiting); it keeps its place in the fair queue`;
+  return `${waited}: all ${r.online} runner(s) with labels [${job.hardware.join(', ')}] are busy (${r.busy} running, ${ahead} other job(s) waiting); it keeps its place in the fair queue`;
 }
 
 /** Starts the periodic sweep; returns a function that stops it (and waits for a sweep in flight). */

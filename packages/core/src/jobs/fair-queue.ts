@@ -48,3 +48,14 @@ export function fairOrder<J extends QueuedJob>(jobs: readonly J[], running: Runn
       a.id - b.id,
   );
 }
+
+/** The fair queue's second input: how many jobs each owner and each collaboration has running. */
+export function runningLoad(running: ReadonlyArray<{ ownerId: number; collaborationId: number }>): Running {
+  const byOwner = new Map<number, number>();
+  const byCollaboration = new Map<number, number>();
+  for (const r of running) {
+    byOwner.set(r.ownerId, (byOwner.get(r.ownerId) ?? 0) + 1);
+    byCollaboration.set(r.collaborationId, (byCollaboration.get(r.collaborationId) ?? 0) + 1);
+  }
+  return { byOwner, byCollaboration };
+}

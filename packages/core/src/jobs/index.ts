@@ -5,3 +5,5 @@ export * from './estimate.ts';
 export * from './hardware.ts';
 export * from '../stats/stats.ts';
 export * from '../stats/leaderboard.ts';
+export * from './permissions.ts';
+export * from './visibility.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitEstimateSeconds } from './estimate.ts';
-import { fairOrder, type QueuedJob } from './fair-queue.ts';
+import { fairOrder, runningLoad, type QueuedJob } from './fair-queue.ts';
 import { hardwareClass } from './hardware.ts';
 import { TRANSITIONS, edge, isTerminal, outcomeTransition } from './lifecycle.ts';
 import { QUOTA_WINDOW_MS, quotaLimit, quotaState } from './quota.ts';
@@ -77,4 +77,10 @@ test('hardware class: GPU model first, normalized; CPU otherwise', () => {
   assert.equal(hardwareClass({ cpu: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz' }), 'cpu:intel xeon platinum 8375c');
   assert.equal(hardwareClass({ gpu: null, cpu: 'AMD EPYC 7R32' }), 'cpu:amd epyc 7r32');
   assert.equal(hardwareClass({}), 'unknown');
+});
+
+test('runningLoad: running jobs counted per owner and per collaboration, the fair queue\'s second input', () => {
+  const load = runningLoad([{ ownerId: 1, collaborationId: 10 }, { ownerId: 1, collaborationId: 10 }, { ownerId: 2, collaborationId: 11 }]);
+  assert.deepEqual([...load.byOwner], [[1, 2], [2, 1]]);
+  assert.deepEqual([...load.byCollaboration], [[10, 2], [11, 1]]);
 });
