@@ -23,7 +23,7 @@ const eventLockHeld = async (q: { query: TestDb['db']['query'] }) =>
 test('appendEvent holds the event-log lock until its transaction ends', async () => {
   await t.db.transaction(async (tx) => {
     assert.equal(await eventLockHeld(tx), false);
-    await appendEvent(tx, { collaborationId: null, actorId: null, type: 'test.event' });
+    await appendEvent(tx, { collaborationId: null, actorId: null, type: 'runner.revoked', payload: { runnerId: 1 } });
     assert.equal(await eventLockHeld(tx), true, 'held after the insert, so a later writer waits for this commit');
     throw new Error('roll back');
   }).catch((e: Error) => assert.equal(e.message, 'roll back'));
