@@ -21,11 +21,6 @@ const MIGRATING = new Set([
   'packages/server/src/routes/kb.ts',
   'packages/server/src/routes/identity.ts',
   'packages/cli/src/commands/serve.ts',
-  // data-jobs
-  'packages/server/src/routes/jobs.ts',
-  'packages/server/src/routes/runner.ts',
-  'packages/server/src/job-ops.ts',
-  'packages/server/src/sweeper.ts',
 ]);
 
 const isTestSupport = (name: string) => /\.test\.ts$|\.fixtures\.ts$|^testing\.ts$|^testbed\.ts$/.test(name);
