@@ -153,6 +153,48 @@ class DecodeKernels(unittest.TestCase):
             others = torch.arange(length) != p
             self.assertTrue(torch.equal(k2[:, :, others], k0[:, :, others]), "only position p is written")
             self.assertTrue(torch.equal(v2[:, :, others], v0[:, :, others]), "only position p is written")
+        return got, h_next, k2, v2
+
+    def test_with_programmatic_dependent_launch_every_kernel_waits_before_it_touches_activations(self):
+        """use_pdl(True): every kernel is launched with launch_pdl and the interpreter refuses a program that stores,
+        or loads a buffer some kernel stored to, before its gdc_wait, or never waits; the layer's results are the
+        same bits as without it (the GEMV's first weight tile is only loaded earlier)."""
+        for kind, shared, has_v, ple, scalar in (("sliding", False, True, 16, True), ("full", True, True, 0, False)):
+            results = []
+            for on in (False, True):
+                self.g.manual_seed(11)
+                self.DK.use_pdl(on)
+                try:
+                    results.append(self.run_layer(kind, shared, has_v, ple, scalar, 5))
+                finally:
+                    self.DK.use_pdl(False)
+            for off, on in zip(*results):
+                self.assertTrue(torch.equal(off, on), kind)
+
+    def test_the_interpreter_refuses_a_pdl_program_that_touches_activations_before_it_waits(self):
+        with triton_cpu.interpreted():
+            import triton
+            import triton.language as tl
+
+            @triton.jit
+            def scale(src, dst, WAIT: tl.constexpr, READ_FIRST: tl.constexpr):
+                i = tl.arange(0, 4)
+                if READ_FIRST:
+                    v = tl.load(src + i)
+                if WAIT:
+                    tl.extra.cuda.gdc_wait()
+                v = tl.load(src + i)
+                tl.store(dst + i, v * 2)
+
+            weights, a, b = self.randn(4), torch.zeros(4, dtype=BF16), torch.zeros(4, dtype=BF16)
+            scale[(1,)](weights, a, WAIT=True, READ_FIRST=True, launch_pdl=True)  # weights: no kernel wrote them
+            self.assertTrue(torch.equal(a, weights * 2))
+            with self.assertRaisesRegex(RuntimeError, "load before gdc_wait"):
+                scale[(1,)](a, b, WAIT=True, READ_FIRST=True, launch_pdl=True)  # a: the kernel before wrote it
+            with self.assertRaisesRegex(RuntimeError, "never called gdc_wait|store before gdc_wait"):
+                scale[(1,)](weights, b, WAIT=False, READ_FIRST=False, launch_pdl=True)
+            scale[(1,)](a, b, WAIT=False, READ_FIRST=True)  # without launch_pdl the stream orders the kernels
+            self.assertTrue(torch.equal(b, a * 2))
 
     def test_layer_step_matches_the_eager_layer_for_every_kind_of_layer(self):
         for kind, shared, has_v, ple, scalar in (("sliding", False, True, 16, True), ("full", False, False, 16, True),

@@ -20,6 +20,29 @@ import torch
 _program_ids: list[int] = [0, 0, 0]
 
 
+class _Launch:
+    """What the program being run may do under programmatic dependent launch (launch_pdl=True): until it calls
+    gdc_wait, the kernel before it may still be running, so it may neither store nor load a buffer that any kernel
+    stores to (only weights); and it must call gdc_wait. `written` holds every storage a kernel stored to while
+    interpreted() was open (held, so that its address is not reused by a later tensor)."""
+
+    pdl = False
+    waited = False
+    written: dict[int, object] = {}
+
+
+def _gdc_wait():
+    _Launch.waited = True
+
+
+def _storage(flat: torch.Tensor):
+    return flat.untyped_storage() if hasattr(flat, "untyped_storage") else flat.storage()  # PyTorch 1.13: storage()
+
+
+def _storage_key(flat: torch.Tensor) -> int:
+    return _storage(flat).data_ptr()
+
+
 class Pointer:
     """A flat tensor (the argument's storage) and the offsets of the elements pointed at."""
 
@@ -47,6 +70,8 @@ def _as_pointer(arg):
 
 
 def _load(ptr: Pointer, mask=None, other=0.0):
+    if _Launch.pdl and not _Launch.waited and _storage_key(ptr.flat) in _Launch.written:
+        raise RuntimeError("PDL: a load before gdc_wait of a buffer that a kernel writes")
     offsets = torch.as_tensor(ptr.offsets).long()
     n = ptr.flat.numel()
     if mask is None:
@@ -61,6 +86,9 @@ def _load(ptr: Pointer, mask=None, other=0.0):
 
 
 def _store(ptr: Pointer, value, mask=None):
+    if _Launch.pdl and not _Launch.waited:
+        raise RuntimeError("PDL: a store before gdc_wait")
+    _Launch.written.setdefault(_storage_key(ptr.flat), _storage(ptr.flat))
     offsets = torch.as_tensor(ptr.offsets).long()
     value = torch.as_tensor(value).to(ptr.flat.dtype).expand(offsets.shape)
     keep = torch.ones(offsets.shape, dtype=torch.bool) if mask is None else torch.as_tensor(mask).expand(offsets.shape)
@@ -90,6 +118,7 @@ LANGUAGE = {
     "constexpr": object,
     "float32": torch.float32,
     "int32": torch.int32,
+    "extra": types.SimpleNamespace(cuda=types.SimpleNamespace(gdc_wait=_gdc_wait, gdc_launch_dependents=lambda: None)),
 }
 
 
@@ -104,15 +133,22 @@ class JITFunction:
         return self.fn(*args, **kwargs)
 
     def __getitem__(self, grid):
-        def launch(*args, num_warps=None, **kwargs):
+        def launch(*args, num_warps=None, launch_pdl=False, **kwargs):
             args = [_as_pointer(a) for a in args]
             kwargs = {k: _as_pointer(v) for k, v in kwargs.items()}
             dims = tuple(grid) + (1,) * (3 - len(grid))
-            for z in range(dims[2]):
-                for y in range(dims[1]):
-                    for x in range(dims[0]):
-                        _program_ids[:] = [x, y, z]
-                        self.fn(*args, **kwargs)
+            _Launch.pdl = bool(launch_pdl)
+            try:
+                for z in range(dims[2]):
+                    for y in range(dims[1]):
+                        for x in range(dims[0]):
+                            _program_ids[:] = [x, y, z]
+                            _Launch.waited = False
+                            self.fn(*args, **kwargs)
+                            if _Launch.pdl and not _Launch.waited:
+                                raise RuntimeError("PDL: a program launched with launch_pdl never called gdc_wait")
+            finally:
+                _Launch.pdl = False
 
         return launch
 
@@ -131,6 +167,7 @@ def interpreted():
     triton.cdiv = lambda a, b: -(-a // b)
     triton.next_power_of_2 = lambda n: 1 if n <= 1 else 2 ** math.ceil(math.log2(n))
     sys.modules["triton"], sys.modules["triton.language"] = triton, language
+    _Launch.written.clear()
     try:
         yield
     finally:

@@ -5,7 +5,8 @@ decode speed, start-up time, and the measured bandwidth ceiling.
   python3 tools/check_static_engine.py MODEL_DIR [TOKENS] [MODE,MODE...]
 
 A MODE is ENGINE:HOW with ENGINE hf|static and HOW graph, compile, or compile with +fuse, +tune, +kernels, +small=N,
-or fuse+layers (--triton-layers: the layers as Triton kernels only), +pt=N its precompile threads.
+or fuse+layers (--triton-layers: the layers as Triton kernels only), +pt=N its precompile threads, +pdl
+(programmatic dependent launch of those kernels).
 With GEMV_CONFIGS=FILE (tools/bench_kernels.py's output) the kernels use that table of tile shapes."""
 import json
 import os
@@ -39,7 +40,7 @@ greedy = [ref.greedy(p, N) for p in prompts]
 for mode in MODES:
     eng, how = mode.split(":")
     flags = {"graph": ["--cuda-graph"], "compile": ["--compile"], "fuse": ["--fuse"], "tune": ["--tune"],
-             "kernels": ["--kernels"], "layers": ["--triton-layers"]}
+             "kernels": ["--kernels"], "layers": ["--triton-layers"], "pdl": ["--pdl"]}
     argv = ["--model", model, "--engine", eng, "--max-len", "1024"]
     for f in how.split("+"):
         if f.startswith("small="):

@@ -29,30 +29,54 @@ def _gelu_tanh(x):
 
 
 @triton.jit
+def _gated_vector(x_ptr, x2_ptr, cols, col_ok, GELU_MUL: tl.constexpr):
+    # x[cols] in float32; with GELU_MUL gelu(x) * x2, rounded like eager bfloat16 (gelu's result, then the product),
+    # so that Gemma's gelu(gate) * up and gelu(gate) * per-layer input need no kernel of their own
+    xv = tl.load(x_ptr + cols, mask=col_ok, other=0.0).to(tl.float32)
+    if GELU_MUL:
+        dt = x_ptr.dtype.element_ty
+        xv = _gelu_tanh(xv).to(dt).to(tl.float32) * tl.load(x2_ptr + cols, mask=col_ok, other=0.0).to(tl.float32)
+        xv = xv.to(dt).to(tl.float32)
+    return xv
+
+
+@triton.jit
 def _gemv_kernel(x_ptr, x2_ptr, w_ptr, y_ptr, N, K, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
-                 GELU_MUL: tl.constexpr):
-    # GELU_MUL: the vector is gelu(x) * x2, rounded like eager bfloat16 (gelu's result, then the product), so that
-    # Gemma's gelu(gate) * up and gelu(gate) * per-layer input need no kernel of their own
+                 GELU_MUL: tl.constexpr, PDL: tl.constexpr):
     rows = tl.program_id(0) * BLOCK_N + tl.arange(0, BLOCK_N)
     row_ok = rows < N
-    acc = tl.zeros([BLOCK_N, BLOCK_K], dtype=tl.float32)
-    for k0 in range(0, K, BLOCK_K):
+    cols = tl.arange(0, BLOCK_K)
+    col_ok = cols < K
+    # the first tile of weights comes before the wait: no kernel writes weights, so with PDL it is read while the
+    # kernel before this one (which writes the vector) still runs
+    w = tl.load(w_ptr + rows[:, None] * K + cols[None, :], mask=row_ok[:, None] & col_ok[None, :], other=0.0)
+    if PDL:
+        tl.extra.cuda.gdc_wait()
+        tl.extra.cuda.gdc_launch_dependents()
+    acc = w.to(tl.float32) * _gated_vector(x_ptr, x2_ptr, cols, col_ok, GELU_MUL)[None, :]
+    for k0 in range(BLOCK_K, K, BLOCK_K):
         cols = k0 + tl.arange(0, BLOCK_K)
         col_ok = cols < K
-        xv = tl.load(x_ptr + cols, mask=col_ok, other=0.0).to(tl.float32)
-        if GELU_MUL:
-            dt = x_ptr.dtype.element_ty
-            xv = _gelu_tanh(xv).to(dt).to(tl.float32) * tl.load(x2_ptr + cols, mask=col_ok, other=0.0).to(tl.float32)
-            xv = xv.to(dt).to(tl.float32)
         w = tl.load(w_ptr + rows[:, None] * K + cols[None, :], mask=row_ok[:, None] & col_ok[None, :], other=0.0)
-        acc += w.to(tl.float32) * xv[None, :]
+        acc += w.to(tl.float32) * _gated_vector(x_ptr, x2_ptr, cols, col_ok, GELU_MUL)[None, :]
     tl.store(y_ptr + rows, tl.sum(acc, axis=1).to(y_ptr.dtype.element_ty), mask=row_ok)
 
 
 # (N, K) -> (BLOCK_N, BLOCK_K, num_warps): the fastest of tools/bench_kernels.py's sweep on the H100 for the gemma-4
 # E4B shapes (BENCHMARKS.md); other shapes get gemv_config's rule, the sweep's usual winner
 GEMV_CONFIGS: dict[tuple[int, int], tuple[int, int, int]] = {
-    (2560, 10240): (2, 2048, 8), (4096, 2560): (2, 512, 2), (6144, 2560): (2, 512, 2)}
+    (4096, 2560): (2, 512, 2), (6144, 2560): (2, 512, 2), (20480, 2560): (2, 512, 2)}
+
+# Programmatic dependent launch (Hopper and later; use_pdl): every kernel here is launched so that it may start while
+# the kernel before it in the stream finishes. Each one waits (gdc_wait) for that kernel to complete before it reads
+# anything a kernel writes or writes anything itself, and only then lets the next kernel start
+# (gdc_launch_dependents); only weights are read before the wait. Off by default.
+PDL = False
+
+
+def use_pdl(on: bool) -> None:
+    global PDL
+    PDL = bool(on)
 
 
 def gemv_config(n: int, k: int) -> tuple[int, int, int]:
@@ -66,16 +90,20 @@ def launch_gemv(x: torch.Tensor, w: torch.Tensor, config=None, gelu_mul=None) ->
     block_n, block_k, warps = config or gemv_config(n, k)
     y = torch.empty(n, dtype=x.dtype, device=x.device)
     _gemv_kernel[(triton.cdiv(n, block_n),)](x, x if gelu_mul is None else gelu_mul, w, y, n, k, BLOCK_N=block_n,
-                                             BLOCK_K=block_k, GELU_MUL=gelu_mul is not None, num_warps=warps)
+                                             BLOCK_K=block_k, GELU_MUL=gelu_mul is not None, PDL=PDL,
+                                             num_warps=warps, launch_pdl=PDL)
     return y
 
 
 @triton.jit
 def _attention_split_kernel(q_ptr, k_ptr, v_ptr, pos_ptr, m_ptr, l_ptr, acc_ptr, scale, L,
                             WINDOW: tl.constexpr, GROUP: tl.constexpr, D: tl.constexpr, SPLITS: tl.constexpr,
-                            CHUNK: tl.constexpr):
+                            CHUNK: tl.constexpr, PDL: tl.constexpr):
     # program (query head, split): softmax statistics and weighted values of the split's CHUNK positions of the
     # attended span, in float32; the query head's KV head is head // GROUP (the layout of enable_gqa)
+    if PDL:
+        tl.extra.cuda.gdc_wait()
+        tl.extra.cuda.gdc_launch_dependents()
     head, split = tl.program_id(0), tl.program_id(1)
     kv = head // GROUP
     pos = tl.load(pos_ptr).to(tl.int32)
@@ -99,7 +127,11 @@ def _attention_split_kernel(q_ptr, k_ptr, v_ptr, pos_ptr, m_ptr, l_ptr, acc_ptr,
 
 
 @triton.jit
-def _attention_combine_kernel(m_ptr, l_ptr, acc_ptr, o_ptr, D: tl.constexpr, SPLITS: tl.constexpr):
+def _attention_combine_kernel(m_ptr, l_ptr, acc_ptr, o_ptr, D: tl.constexpr, SPLITS: tl.constexpr,
+                              PDL: tl.constexpr):
+    if PDL:
+        tl.extra.cuda.gdc_wait()
+        tl.extra.cuda.gdc_launch_dependents()
     head = tl.program_id(0)
     sp = tl.arange(0, SPLITS)
     m = tl.load(m_ptr + head * SPLITS + sp)
@@ -124,10 +156,10 @@ def launch_decode_attention(q, k, v, pos, scale, window):
     l = torch.empty_like(m)
     acc = torch.empty(hq, splits, dim, dtype=torch.float32, device=q.device)
     _attention_split_kernel[(hq, splits)](q, k, v, pos, m, l, acc, scale, length, WINDOW=window,
-                                          GROUP=hq // hkv, D=dim, SPLITS=splits, CHUNK=chunk,
-                                          num_warps=4 if dim <= 256 else 8)
+                                          GROUP=hq // hkv, D=dim, SPLITS=splits, CHUNK=chunk, PDL=PDL,
+                                          num_warps=4 if dim <= 256 else 8, launch_pdl=PDL)
     o = torch.empty_like(q)
-    _attention_combine_kernel[(hq,)](m, l, acc, o, D=dim, SPLITS=splits, num_warps=4)
+    _attention_combine_kernel[(hq,)](m, l, acc, o, D=dim, SPLITS=splits, PDL=PDL, num_warps=4, launch_pdl=PDL)
     return o
 
 
@@ -166,11 +198,15 @@ def register_ops():
 # ------------------------------------------------------------------------------------------------ layer_step
 @triton.jit
 def _head_norm_rope_kernel(src_ptr, qn_ptr, kn_ptr, cos_ptr, sin_ptr, pos_ptr, q_ptr, k_ptr, v_ptr, eps, L,
-                           NQ: tl.constexpr, NK: tl.constexpr, V_SRC: tl.constexpr, D: tl.constexpr):
+                           NQ: tl.constexpr, NK: tl.constexpr, V_SRC: tl.constexpr, D: tl.constexpr,
+                           PDL: tl.constexpr):
     # program h: query head h (< NQ), key head h - NQ, or value head h - NQ - NK of the projected [q | k | v] row.
     # Query and key heads: RMSNorm with their weight, then rotary at pos; value heads: RMSNorm without weight.
     # Keys and values are written into the static cache [Hkv, L, D] at pos. Rounded like eager bfloat16 after the
     # norm (the rotary sum is one rounding, where eager rounds each product too).
+    if PDL:
+        tl.extra.cuda.gdc_wait()
+        tl.extra.cuda.gdc_launch_dependents()
     h = tl.program_id(0)
     pos = tl.load(pos_ptr).to(tl.int32)
     dt = q_ptr.dtype.element_ty
@@ -209,10 +245,13 @@ def _head_norm_rope_kernel(src_ptr, qn_ptr, kn_ptr, cos_ptr, sin_ptr, pos_ptr, q
 
 @triton.jit
 def _add_norm_kernel(x_ptr, d_ptr, w_ptr, s_ptr, wn_ptr, xo_ptr, ho_ptr, H, eps, ADD: tl.constexpr,
-                     SCALE: tl.constexpr, NEXT: tl.constexpr, BLOCK: tl.constexpr):
+                     SCALE: tl.constexpr, NEXT: tl.constexpr, BLOCK: tl.constexpr, PDL: tl.constexpr):
     # one program over the hidden vector: with ADD, x + RMSNorm(d) * w (Gemma's post-norm residual), times the
     # layer scalar with SCALE, stored as the new x; without ADD, x is d as is. With NEXT also RMSNorm(x) * wn, the
     # next block's normed input. Rounded like eager bfloat16 after the norm, the add and the scaling.
+    if PDL:
+        tl.extra.cuda.gdc_wait()
+        tl.extra.cuda.gdc_launch_dependents()
     c = tl.arange(0, BLOCK)
     ok = c < H
     dt = xo_ptr.dtype.element_ty
@@ -238,7 +277,7 @@ def add_norm(x, d, w, eps, scalar=None, next_norm=None):
     _add_norm_kernel[(1,)](d if x is None else x, d, d if w is None else w, d if scalar is None else scalar,
                            d if next_norm is None else next_norm, xo, ho, n, eps, ADD=x is not None,
                            SCALE=scalar is not None, NEXT=next_norm is not None, BLOCK=triton.next_power_of_2(n),
-                           num_warps=8)
+                           PDL=PDL, num_warps=8, launch_pdl=PDL)
     return xo, (ho if next_norm is not None else None)
 
 
@@ -261,7 +300,8 @@ def layer_step(x, h, ple, cos, sin, pos, K, V, w, shared, eps, next_norm):
         v_src = nq + nk if src.shape[0] > w["nq"] + w["nk"] else nq  # no v projection: the values are the keys
     q = torch.empty(nq * hd, dtype=x.dtype, device=x.device)
     _head_norm_rope_kernel[(nq + 2 * nk,)](src, w["qn"], w.get("kn", w["qn"]), cos, sin, pos, q, K, V, eps, length,
-                                           NQ=nq, NK=nk, V_SRC=v_src, D=hd, num_warps=4 if hd <= 256 else 8)
+                                           NQ=nq, NK=nk, V_SRC=v_src, D=hd, PDL=PDL, num_warps=4 if hd <= 256 else 8,
+                                           launch_pdl=PDL)
     o = launch_gemv(launch_decode_attention(q, K, V, pos, w["scaling"], w["window"]), w["o"])
     x, h = add_norm(x, o, w["ln_post_attn"], eps, next_norm=w["ln_pre_ff"])
     gate_up = launch_gemv(h, w["gate_up"])

@@ -378,6 +378,10 @@ class HFEngine:
             if self.engine != "static":
                 raise ValueError("--triton-layers needs --engine static")
             self.fast.use_triton_layers()
+            if args.pdl:
+                import decode_kernels
+
+                decode_kernels.use_pdl(True)
             t0 = time.time()
             self.fast.precompile(args.precompile_threads)
             log(f"layer kernels compiled in {time.time() - t0:.1f}s ({args.precompile_threads} threads)")
@@ -660,7 +664,10 @@ def parse_args(argv=None, **defaults):
                          "cold cache), then the whole decode step and the prefill buckets captured as CUDA graphs")
     ap.add_argument("--precompile-threads", type=int, default=1,
                     help="with --triton-layers: threads compiling the layer kernels before the first step (more "
-                         "than 1 overlaps Triton's compilations; not yet measured on a GPU)")
+                         "than 1 overlaps Triton's compilations, but was slower on the H200: BENCHMARKS.md)")
+    ap.add_argument("--pdl", action="store_true",
+                    help="with --triton-layers: launch the layer kernels with programmatic dependent launch (Hopper), "
+                         "so that each one starts, and reads its first weights, while the one before it finishes")
     ap.add_argument("--skip-layers", default=None, help="deliberately broken: layer indices to skip, e.g. 30-36")
     ap.add_argument("--keep-vocab", default=None, help="deliberately broken: JSON list of token ids to keep")
     ap.add_argument("--decode-only", action="store_true",

@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # The example submissions scored on a GPU host that cannot reach the server, through Agora's offline runner path,
-# and imported into a collaboration (BENCHMARKS.md, "H100, 2026-11-24").
+# and imported into a collaboration (BENCHMARKS.md: "H200, 2026-12-01", and the H100 runs before it).
+# AGORA_GPU_CLASS (default h200) is the hardware class: the runner's second label and the work folder's name.
 #
-#   here:      bash challenges/llm-decode/tools/h100_collab.sh prepare   # server, collaboration, agents, submissions,
-#                                                                        # jobs; exported to .agora/h100/carry
+#   here:      bash challenges/llm-decode/tools/gpu_collab.sh prepare    # server, collaboration, agents, submissions,
+#                                                                        # jobs; exported to .agora/CLASS/carry
 #              bash scripts/gpu-host-kit.sh .agora/gpu-host-kit          # Node and the runner for a host without them
-#   GPU host:  bash challenges/llm-decode/tools/h100_collab.sh run [NAME...]  # in a copy of the checkout with both
+#   GPU host:  bash challenges/llm-decode/tools/gpu_collab.sh run [NAME...]  # in a copy of the checkout with both
 #                                                                        # folders; NAMEs (opt-1 ...) pick some jobs
-#   here:      bash challenges/llm-decode/tools/h100_collab.sh upload    # results in; prints the leaderboard
-#   here:      bash challenges/llm-decode/tools/h100_collab.sh more NAME...  # one more job of the optimized
+#   here:      bash challenges/llm-decode/tools/gpu_collab.sh upload    # results in; prints the leaderboard
+#   here:      bash challenges/llm-decode/tools/gpu_collab.sh more NAME...  # one more job of the optimized
 #                                                                        # submission per NAME, exported for `run`
 #
-# The local server keeps its embedded database in .agora/h100/db between `prepare` and `upload` and is stopped in
-# between. `run` writes one .tgz per finished job folder to .agora/h100/carry/done (bring that folder back).
+# The local server keeps its embedded database in .agora/CLASS/db between `prepare` and `upload` and is stopped in
+# between. `run` writes one .tgz per finished job folder to .agora/CLASS/carry/done (bring that folder back).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
-W=${AGORA_H100_WORK:-$ROOT/.agora/h100}
+CLASS=${AGORA_GPU_CLASS:-h200}
+W=${AGORA_GPU_WORK:-$ROOT/.agora/$CLASS}
 CARRY=$W/carry
-PORT=${AGORA_H100_PORT:-7463}
+PORT=${AGORA_GPU_PORT:-7463}
 export AGORA_CONFIG=$W/config.json AGORA_URL=http://127.0.0.1:$PORT
 agora() { "$ROOT/packages/cli/bin/agora" "$@"; }
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
@@ -25,21 +27,27 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + 
 start_server() {
   setsid "$ROOT/packages/cli/bin/agora" serve --data "$W/db" --port "$PORT" >>"$W/server.log" 2>&1 &
   echo $! >"$W/server.pid"
-  for _ in $(seq 100); do curl -sf "$AGORA_URL/openapi.json" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  for _ in $(seq 900); do curl -sf "$AGORA_URL/openapi.json" >/dev/null 2>&1 && return 0; sleep 0.2; done
   echo "the server did not start: $W/server.log" >&2; exit 1
 }
 stop_server() { kill -- "-$(cat "$W/server.pid")" 2>/dev/null || true; wait 2>/dev/null || true; }
 
-# Jobs in the order the GPU host runs them: what the figures need most comes first. name|bundle|agent|repeats
+# Jobs in the order the GPU host runs them: what the figures need most comes first. name|bundle|agent|repeats.
+# optimized-pdl is a measurement variant built here: the optimized bundle with --pdl added to its command.
 JOBS=(
   "opt-1|optimized-cuda-graph|ada|"
-  "skip|broken-skip-layers|bob|"
-  "baseline|baseline|cy|1"
+  "pdl-1|optimized-pdl|ada|"
   "opt-2|optimized-cuda-graph|ada|"
   "opt-3|optimized-cuda-graph|ada|"
   "opt-4|optimized-cuda-graph|ada|"
   "opt-5|optimized-cuda-graph|ada|"
-  "path-split|broken-path-split|bob|"
+  "pdl-2|optimized-pdl|ada|"
+  "pdl-3|optimized-pdl|ada|"
+  "pdl-4|optimized-pdl|ada|"
+  "pdl-5|optimized-pdl|ada|"
+  "skip|broken-skip-layers|bob|1"
+  "path-split|broken-path-split|bob|1"
+  "baseline|baseline|cy|1"
 )
 
 prepare() {
@@ -50,8 +58,8 @@ prepare() {
   for _ in $(seq 50); do grep -q '^  agora_' "$W/server.log" && break; sleep 0.2; done
   grep -o '^  agora_[A-Za-z0-9_-]*' "$W/server.log" | tr -d ' ' | agora login --url "$AGORA_URL" >/dev/null
   local slug
-  slug=llm-decode-h100
-  agora init "$ROOT/challenges/llm-decode" --slug "$slug" --title "llm-decode on one H100 (offline runner)" >/dev/null
+  slug=llm-decode-$CLASS
+  agora init "$ROOT/challenges/llm-decode" --slug "$slug" --title "llm-decode on one $CLASS (offline runner)" >/dev/null
   agora use "$slug" >/dev/null
   declare -A sub
   for who in ada bob cy; do
@@ -59,10 +67,21 @@ prepare() {
     agora register --invite "$code" --handle "$who" --owner "$who-lab" --model "example" >/dev/null
   done
   S="$ROOT/challenges/llm-decode/submissions"
+  mkdir -p "$W/bundles"
+  cp -r "$S/optimized-cuda-graph" "$W/bundles/optimized-pdl"
+  python3 - "$W/bundles/optimized-pdl/manifest.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["serve"].append("--pdl")
+m["description"] = "The optimized example with its layer kernels launched with programmatic dependent launch (--pdl)."
+json.dump(m, open(sys.argv[1], "w"), indent=1)
+PY
   sub[baseline]=$(agora --profile cy submit "$S/baseline" --title "baseline: transformers, StaticCache, eager" --json | field "['submission']['id']")
   sub[optimized-cuda-graph]=$(agora --profile ada submit "$S/optimized-cuda-graph" \
-    --title "Gemma4Static: compiled layers, Triton GEMV and attention, CUDA graphs" \
-    --parent "${sub[baseline]}" --lever compile --lever triton-kernels --lever cuda-graph --json | field "['submission']['id']")
+    --title "Gemma4Static: layers as Triton kernels, CUDA graphs" \
+    --parent "${sub[baseline]}" --lever triton-kernels --lever cuda-graph --json | field "['submission']['id']")
+  sub[optimized-pdl]=$(agora --profile ada submit "$W/bundles/optimized-pdl" --title "Gemma4Static with programmatic dependent launch" \
+    --parent "${sub[optimized-cuda-graph]}" --lever pdl --json | field "['submission']['id']")
   sub[broken-skip-layers]=$(agora --profile bob submit "$S/broken-skip-layers" --title "skip 6 layers (broken on purpose)" \
     --parent "${sub[optimized-cuda-graph]}" --credit ada --json | field "['submission']['id']")
   sub[broken-path-split]=$(agora --profile bob submit "$S/broken-path-split" --title "path splitting (broken on purpose)" \
@@ -74,12 +93,12 @@ prepare() {
     printf '%s\t%s\t%s\n' "$name" "$id" "$bundle" >>"$CARRY/jobs.tsv"
   done
   export AGORA_RUNNER_TOKEN
-  AGORA_RUNNER_TOKEN=$(agora runner create --name h100-offline --labels gpu,h100 --for "$slug" --json | field "['token']")
+  AGORA_RUNNER_TOKEN=$(agora runner create --name $CLASS-offline --labels gpu,$CLASS --for "$slug" --json | field "['token']")
   echo "$AGORA_RUNNER_TOKEN" >"$W/runner-token"
   for _ in "${JOBS[@]}"; do
     d=$(mktemp -d "$CARRY/jobs/export-XXXX")
     rmdir "$d"
-    agora runner export --out "$d" --labels gpu,h100 >/dev/null
+    agora runner export --out "$d" --labels gpu,$CLASS >/dev/null
     id=$(field "['job']['jobId']" <"$d/job.json")
     name=$(awk -F'\t' -v id="$id" '$2 == id {print $1}' "$CARRY/jobs.tsv")
     mv "$d" "$CARRY/jobs/$name"
@@ -118,7 +137,7 @@ more() {
     id=$(agora --profile ada jobs run "$sid" --split public --json | field "['id']")
     printf '%s\t%s\t%s\n' "$name" "$id" optimized-cuda-graph >>"$CARRY/jobs.tsv"
     d=$CARRY/jobs/$name
-    agora runner export --out "$d" --labels gpu,h100 >/dev/null
+    agora runner export --out "$d" --labels gpu,$CLASS >/dev/null
     [ "$(field "['job']['jobId']" <"$d/job.json")" = "$id" ] || { echo "exported another job than $id" >&2; exit 1; }
   done
   echo "exported: $*"

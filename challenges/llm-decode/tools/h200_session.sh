@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# One device call of the H200 measurements (BENCHMARKS.md, "H200, 2026-12-01"), on a GPU host holding a copy of the
+# checkout with the GPU-host kit and the exported jobs of tools/gpu_collab.sh prepare under .agora/:
+#   bash challenges/llm-decode/tools/h200_session.sh OUT_DIR SECONDS STEP...
+# STEPs, in order, each skipped once less than its estimate of SECONDS is left:
+#   pdl-check   tools/check_static_engine.py: --triton-layers with and without --pdl (speed, tokens the reference
+#               does not rank first); writes OUT_DIR/variant (pdl when it is more than 1 % faster and keeps every
+#               emitted token within the fidelity tolerance, else opt)
+#   jobs:N      jobs VARIANT-1 .. VARIANT-N of the chosen variant through `gpu_collab.sh run` (the offline runner)
+#   job:NAME    one job by name (skip, path-split, baseline, opt-1, pdl-1 ...)
+# After every job the finished job folders are packed into OUT_DIR/done.tgz (for gpu_collab.sh upload).
+set -u -o pipefail
+OUT_DIR=${1:?OUT_DIR}; BUDGET=${2:?SECONDS}; shift 2
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+T0=$(date +%s)
+left() { echo $((BUDGET - ($(date +%s) - T0))); }
+say() { echo "=== $(date -u +%T) +$(($(date +%s) - T0))s $*" | tee -a "$OUT_DIR/steps.txt"; }
+export AGORA_LLM_DECODE_MODEL=${AGORA_LLM_DECODE_MODEL:-/tmp/model} PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
+mkdir -p "$OUT_DIR"
+M=$AGORA_LLM_DECODE_MODEL
+[ -f "$M/config.json" ] || (cd "$HERE" && python3 tools/make_checkpoint.py --size full --out "$M" >"$OUT_DIR/checkpoint.txt" 2>&1)
+say "checkpoint ready"
+pack() {
+  local done=${AGORA_GPU_WORK:-$ROOT/.agora/${AGORA_GPU_CLASS:-h200}}/carry/done
+  tar -czf "$OUT_DIR/done.tgz.part" -C "$done" . && mv "$OUT_DIR/done.tgz.part" "$OUT_DIR/done.tgz"
+}
+job() {  # NAME ESTIMATE_S
+  if [ "$(left)" -lt "$2" ]; then say "job $1 skipped: $(left)s left"; return; fi
+  say "job $1"
+  timeout $(($(left) - 5)) bash "$HERE/tools/gpu_collab.sh" run "$1" >>"$OUT_DIR/jobs.txt" 2>&1
+  say "job $1 rc=$?"
+  pack
+}
+variant=opt
+for step in "$@"; do
+  case $step in
+  pdl-check)
+    if [ "$(left)" -lt 120 ]; then say "pdl-check skipped"; continue; fi
+    (cd "$HERE" && timeout $(($(left) - 5)) python3 tools/check_static_engine.py "$M" 128 \
+      static:fuse+layers,static:fuse+layers+pdl >"$OUT_DIR/pdl-check.txt" 2>&1)
+    variant=$(python3 - "$OUT_DIR/pdl-check.txt" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    if line.startswith('{"mode"'):
+        r = json.loads(line)
+        rows[r["mode"]] = r
+plain, pdl = rows.get("static:fuse+layers"), rows.get("static:fuse+layers+pdl")
+ok = plain and pdl and pdl["decode_tokens_per_s"] > 1.01 * plain["decode_tokens_per_s"] and pdl["worst_margin"] <= 0.5
+print("pdl" if ok else "opt")
+PY
+)
+    echo "$variant" >"$OUT_DIR/variant"
+    say "pdl-check: variant $variant" ;;
+  jobs:*) for i in $(seq "${step#jobs:}"); do job "$variant-$i" 100; done ;;
+  job:*) job "${step#job:}" 100 ;;
+  esac
+done
+say "end"
