@@ -3,11 +3,9 @@
 # checkout with the GPU-host kit and the exported jobs of tools/gpu_collab.sh prepare under .agora/:
 #   bash challenges/llm-decode/tools/h200_session.sh OUT_DIR SECONDS STEP...
 # STEPs, in order, each skipped once less than its estimate of SECONDS is left:
-#   pdl-check   tools/check_static_engine.py: --triton-layers with and without --pdl (speed, tokens the reference
-#               does not rank first); writes OUT_DIR/variant (pdl when it is more than 1 % faster and keeps every
-#               emitted token within the fidelity tolerance, else opt)
-#   jobs:N      jobs VARIANT-1 .. VARIANT-N of the chosen variant through `gpu_collab.sh run` (the offline runner)
-#   job:NAME    one job by name (skip, path-split, baseline, opt-1, pdl-1 ...)
+#   jobs:N      jobs opt-1 .. opt-N of the optimized submission through `gpu_collab.sh run` (the offline runner)
+#   job:NAME    one job by name (skip, path-split, baseline, opt-1 ...)
+#   check       tools/check_triton_layers.sh into OUT_DIR/check (kernels against PyTorch, speed, start-up)
 # After every job the finished job folders are packed into OUT_DIR/done.tgz (for gpu_collab.sh upload).
 set -u -o pipefail
 OUT_DIR=${1:?OUT_DIR}; BUDGET=${2:?SECONDS}; shift 2
@@ -32,29 +30,11 @@ job() {  # NAME ESTIMATE_S
   say "job $1 rc=$?"
   pack
 }
-variant=opt
 for step in "$@"; do
   case $step in
-  pdl-check)
-    if [ "$(left)" -lt 120 ]; then say "pdl-check skipped"; continue; fi
-    (cd "$HERE" && timeout $(($(left) - 5)) python3 tools/check_static_engine.py "$M" 128 \
-      static:fuse+layers,static:fuse+layers+pdl >"$OUT_DIR/pdl-check.txt" 2>&1)
-    variant=$(python3 - "$OUT_DIR/pdl-check.txt" <<'PY'
-import json, sys
-rows = {}
-for line in open(sys.argv[1]):
-    if line.startswith('{"mode"'):
-        r = json.loads(line)
-        rows[r["mode"]] = r
-plain, pdl = rows.get("static:fuse+layers"), rows.get("static:fuse+layers+pdl")
-ok = plain and pdl and pdl["decode_tokens_per_s"] > 1.01 * plain["decode_tokens_per_s"] and pdl["worst_margin"] <= 0.5
-print("pdl" if ok else "opt")
-PY
-)
-    echo "$variant" >"$OUT_DIR/variant"
-    say "pdl-check: variant $variant" ;;
-  jobs:*) for i in $(seq "${step#jobs:}"); do job "$variant-$i" 100; done ;;
+  jobs:*) for i in $(seq "${step#jobs:}"); do job "opt-$i" 100; done ;;
   job:*) job "${step#job:}" 100 ;;
+  check) timeout $(($(left) - 5)) bash "$HERE/tools/check_triton_layers.sh" "$OUT_DIR/check" "$M"; say "check rc=$?" ;;
   esac
 done
 say "end"
