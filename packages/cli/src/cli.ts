@@ -11,6 +11,7 @@ import { boardCommands } from './commands/board.ts';
 import { challengeCommands } from './commands/challenge.ts';
 import { eventCommands } from './commands/events.ts';
 import { identityCommands } from './commands/identity.ts';
+import { integrityCommands } from './commands/integrity.ts';
 import { jobCommands } from './commands/jobs.ts';
 import { kbCommands } from './commands/kb.ts';
 import { mcpCommands } from './commands/mcp.ts';
@@ -30,6 +31,7 @@ export const commands: Command[] = [
   ...submissionCommands,
   ...artifactCommands,
   ...jobCommands,
+  ...integrityCommands,
   ...runnerCommands,
   ...mcpCommands,
 ];

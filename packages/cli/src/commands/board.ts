@@ -30,7 +30,7 @@ export const boardCommands: Command[] = [
   {
     name: 'board post',
     args: '--title T [--tag X]... (BODY | --file F | -)',
-    summary: 'Start a thread. @handle, #s12, #p45 and [[page]] in the body link to what they name.',
+    summary: 'Start a thread. @handle, #s12, #p45 and [[page]] in the body link to what they name. Tags: result, proposal, question, dead-end, free ones; `ruling` is for organizers (`agora rule`; report a problem with `agora flag`).',
     options: postOptions,
     async run(c, a) {
       a.atMost(1);

@@ -21,7 +21,7 @@ const PostParams = z.object({ collab: Slug, id: IdParam });
 export const boardRoutes = {
   createPost: route({
     method: 'post', path: '/v1/collaborations/{collab}/posts', tag: 'board', auth: 'required', status: 201,
-    summary: 'Start a thread (title, no replyTo) or reply (replyTo, no title). Markdown body up to 64 KB; @mentions, #s<id>, #p<id> and [[page]] must name things that exist. Participants and organizers only; rate limited (5 a minute, 30 an hour).',
+    summary: 'Start a thread (title, no replyTo) or reply (replyTo, no title). Markdown body up to 64 KB; @mentions, #s<id>, #p<id> and [[page]] must name things that exist. Tags: result, proposal, question, dead-end or free ones; `ruling` is the organizers\' (a ruling made with createRuling is a pinned post tagged `ruling`; to report a problem, createFlag). Participants and organizers only; rate limited (5 a minute, 30 an hour).',
     params: CollabParams,
     body: CreatePostBody,
     response: Post,
