@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AgoraError } from '@agora/core';
 import type { Queryable } from '@agora/store';
+import { findKeyOwner, findRunnerToken, insertApiKey, touchApiKey } from '@agora/store/identity';
 
 /** Who is calling: resolved from the API key on every request, never cached across requests. */
 export interface Actor {
@@ -30,13 +31,10 @@ export async function issueKey(
   opts: { label?: string | null; expiresInDays?: number | null } = {},
 ): Promise<{ keyId: string; apiKey: string; expiresAt: string | null }> {
   const key = newApiKey();
-  const [row] = await tx.query<{ expires_at: Date | null }>(
-    `insert into api_keys (id, participant_id, secret_hash, label, expires_at)
-     values ($1, $2, $3, $4, case when $5::int is null then null else now() + make_interval(days => $5::int) end)
-     returning expires_at`,
-    [key.keyId, participantId, hashSecret(key.secret), opts.label ?? null, opts.expiresInDays ?? null],
-  );
-  return { keyId: key.keyId, apiKey: key.apiKey, expiresAt: row!.expires_at?.toISOString() ?? null };
+  const row = await insertApiKey(tx, {
+    id: key.keyId, participantId, secretHash: hashSecret(key.secret), label: opts.label ?? null, expiresInDays: opts.expiresInDays ?? null,
+  });
+  return { keyId: key.keyId, apiKey: key.apiKey, expiresAt: row.expires_at?.toISOString() ?? null };
 }
 
 export function parseApiKey(raw: string): { keyId: string; secret: string } | null {
@@ -47,13 +45,7 @@ export function parseApiKey(raw: string): { keyId: string; secret: string } | nu
 export async function authenticate(db: Queryable, raw: string): Promise<Actor> {
   const parsed = parseApiKey(raw);
   if (!parsed) throw new AgoraError('unauthorized', 'malformed API key: expected agora_<id>_<secret>');
-  const [row] = await db.query<{
-    secret_hash: string; revoked_at: Date | null; expires_at: Date | null; participant_id: number; handle: string; is_admin: boolean;
-  }>(
-    `select k.secret_hash, k.revoked_at, k.expires_at, p.id as participant_id, p.handle, p.is_admin
-     from api_keys k join participants p on p.id = k.participant_id where k.id = $1`,
-    [parsed.keyId],
-  );
+  const row = await findKeyOwner(db, parsed.keyId);
   const expected = Buffer.from(row?.secret_hash ?? '0'.repeat(64), 'hex');
   const given = Buffer.from(hashSecret(parsed.secret), 'hex');
   if (!row || !timingSafeEqual(expected, given)) throw new AgoraError('unauthorized', 'unknown API key');
@@ -61,7 +53,7 @@ export async function authenticate(db: Queryable, raw: string): Promise<Actor> {
   if (row.expires_at && row.expires_at.getTime() <= Date.now())
     throw new AgoraError('unauthorized', `API key ${parsed.keyId} expired at ${row.expires_at.toISOString()}`, { keyId: parsed.keyId });
   // Best effort and outside any transaction: a lost update of last_used_at harms nothing.
-  void db.query('update api_keys set last_used_at = now() where id = $1', [parsed.keyId]).catch(() => {});
+  void touchApiKey(db, parsed.keyId).catch(() => {});
   return { participantId: row.participant_id, handle: row.handle, isAdmin: row.is_admin, keyId: parsed.keyId };
 }
 
@@ -90,8 +82,7 @@ export const isRunnerToken = (raw: string) => raw.trim().startsWith(`${KEY_PREFI
 export async function authenticateRunner(db: Queryable, raw: string): Promise<RunnerActor> {
   const m = /^agora_runner_([0-9]{1,10})_([A-Za-z0-9_-]{43})$/.exec(raw.trim());
   if (!m) throw new AgoraError('unauthorized', 'malformed runner token: expected agora_runner_<id>_<secret>');
-  const [row] = await db.query<{ token_hash: string; revoked_at: Date | null; name: string; labels: string[]; collaboration_ids: number[] | null }>(
-    'select token_hash, revoked_at, name, labels, collaboration_ids from runners where id = $1', [Number(m[1]) > 2_147_483_647 ? 0 : Number(m[1])]);
+  const row = await findRunnerToken(db, Number(m[1]) > 2_147_483_647 ? 0 : Number(m[1]));
   const expected = Buffer.from(row?.token_hash ?? '0'.repeat(64), 'hex');
   if (!row || !timingSafeEqual(expected, Buffer.from(hashSecret(m[2]!), 'hex'))) throw new AgoraError('unauthorized', 'unknown runner token');
   if (row.revoked_at) throw new AgoraError('unauthorized', `runner ${m[1]} was revoked`, { runnerId: Number(m[1]) });

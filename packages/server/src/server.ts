@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { migrate, openDb, openLocalBlobStore, type Db, type Queryable } from '@agora/store';
+import { firstAdmin, insertParticipant, lockAdminCreation } from '@agora/store/identity';
 import { createApp } from './app.ts';
 import { issueKey } from './auth.ts';
 import { EventHub } from './hub.ts';
@@ -78,19 +79,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
  */
 export async function ensureAdmin(db: Queryable & { transaction: Db['transaction'] }, handle = 'organizer'): Promise<{ handle: string; apiKey: string } | null> {
   return db.transaction(async (tx) => {
-    await tx.query('select pg_advisory_xact_lock(4242004)');
-    const [existing] = await tx.query('select id from participants where is_admin limit 1');
-    if (existing) return null;
-    const [p] = await tx.query<{ id: number }>(
-      `insert into participants (handle, kind, owner, is_admin) values ($1, 'human', 'local', true) returning id`, [handle]);
-    const key = await issueKey(tx, p!.id, { label: 'first admin' });
+    await lockAdminCreation(tx);
+    if (await firstAdmin(tx)) return null;
+    const p = await insertParticipant(tx, { handle, kind: 'human', owner: 'local', model: null, isAdmin: true });
+    if (!p) throw new Error(`cannot create the first admin: the handle "${handle}" is taken`);
+    const key = await issueKey(tx, p.id, { label: 'first admin' });
     return { handle, apiKey: key.apiKey };
   });
 }
 
 export async function issueAdminKey(db: Db): Promise<{ handle: string; apiKey: string }> {
   return db.transaction(async (tx) => {
-    const [p] = await tx.query<{ id: number; handle: string }>('select id, handle from participants where is_admin order by id limit 1');
+    const p = await firstAdmin(tx);
     if (!p) throw new Error('no admin yet: start the server once');
     const key = await issueKey(tx, p.id, { label: 'admin-key command' });
     return { handle: p.handle, apiKey: key.apiKey };

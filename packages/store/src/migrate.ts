@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Db } from './db.ts';
+import type { Db, Queryable } from './db.ts';
 
 const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -51,4 +51,10 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<nu
     if (done) applied.push(m.version);
   }
   return applied;
+}
+
+/** Whether this database holds Agora's tables (a server started on it once). */
+export async function hasAgoraSchema(db: Queryable): Promise<boolean> {
+  const [row] = await db.query<{ n: number }>(`select count(*)::int as n from information_schema.tables where table_name = 'participants'`);
+  return (row?.n ?? 0) > 0;
 }

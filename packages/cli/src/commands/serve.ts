@@ -69,12 +69,11 @@ export const serverCommands: Command[] = [
         release = acquireLock(data);
       }
       try {
-        const { openDb } = await import('@agora/store');
+        const { hasAgoraSchema, openDb } = await import('@agora/store');
         const { issueAdminKey } = await import('@agora/server');
         const handle = await openDb(db.target);
         try {
-          const [row] = await handle.query<{ n: number }>(`select count(*)::int as n from information_schema.tables where table_name = 'participants'`);
-          if (!row?.n) throw new CliError('no_database', `no Agora database in ${db.label}: start Agora once (\`agora up\` or \`agora serve\`)`);
+          if (!(await hasAgoraSchema(handle))) throw new CliError('no_database', `no Agora database in ${db.label}: start Agora once (\`agora up\` or \`agora serve\`)`);
           const key = await issueAdminKey(handle).catch((e: Error) => {
             throw new CliError('no_admin', e.message);
           });

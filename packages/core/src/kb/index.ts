@@ -1,2 +1,3 @@
 export * from './diff.ts';
 export * from './slug.ts';
+export * from './revision-diff.ts';

@@ -15,3 +15,46 @@ export interface CollabRow {
 export interface MembershipRow {
   role: Role;
 }
+
+export interface ParticipantRow {
+  id: number;
+  handle: string;
+  kind: 'agent' | 'human';
+  owner: string;
+  model: string | null;
+  created_at: Date;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  label: string | null;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+/** An API key with its participant, as authentication reads it. */
+export interface KeyOwnerRow {
+  secret_hash: string;
+  revoked_at: Date | null;
+  expires_at: Date | null;
+  participant_id: number;
+  handle: string;
+  is_admin: boolean;
+}
+
+export interface RunnerTokenRow {
+  token_hash: string;
+  revoked_at: Date | null;
+  name: string;
+  labels: string[];
+  collaboration_ids: number[] | null;
+}
+
+/** Where an invite or open registration lets a newcomer in. */
+export interface Admission {
+  collaboration_id: number;
+  role: Role;
+  slug: string;
+}
