@@ -1,10 +1,14 @@
 import { EVENTS_CHANNEL, type Db } from '@agora/store';
+import { EventFanout } from './fanout.ts';
 
 /**
- * Wakes live streams when an event commits. It carries no data: a woken stream reads the event
- * table after its last id, so a missed or coalesced NOTIFY can delay but never lose an event.
+ * Wakes readers when an event commits. The notification carries no data: the event stream's
+ * fan-out (fanout.ts) reads the new events once for all observers, job log readers re-read their
+ * log, so a missed or coalesced NOTIFY can delay but never lose anything.
  */
 export class EventHub {
+  /** Set by start(): the live event stream's single reader. */
+  fanout!: EventFanout;
   private version = 0;
   private waiters = new Set<() => void>();
   private stopListening: (() => Promise<void>) | null = null;
@@ -24,10 +28,13 @@ export class EventHub {
   }
 
   async start(db: Db): Promise<void> {
+    this.fanout = new EventFanout(db);
+    await this.fanout.start();
     this.stopListening = await db.listen(EVENTS_CHANNEL, () => this.bump());
   }
 
   bump(): void {
+    void this.fanout?.poll();
     this.version++;
     for (const wake of this.waiters) wake();
     this.waiters.clear();
@@ -54,6 +61,7 @@ export class EventHub {
   }
 
   async stop(): Promise<void> {
+    this.fanout?.stop();
     this.dropStreams();
     await this.stopListening?.();
     this.bump();

@@ -60,3 +60,17 @@ export async function eventsAfter(
     [collaborationId, afterId, limit, types && types.length ? types : null],
   );
 }
+
+/** Events of every collaboration after an id, in id order: what the live stream's one reader reads. */
+export async function eventsSince(db: Queryable, afterId: number, limit: number): Promise<EventRow[]> {
+  return db.query<EventRow>(
+    `select e.*, p.handle as actor_handle from events e left join participants p on p.id = e.actor_id
+     where e.id > $1 order by e.id limit $2`,
+    [afterId, limit],
+  );
+}
+
+export async function latestEventId(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ id: number | null }>('select max(id) as id from events');
+  return row?.id ?? 0;
+}

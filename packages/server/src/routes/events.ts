@@ -1,8 +1,9 @@
-import { AgoraError, AgoraEvent, EVENT_TYPES, eventRoutes as r, isEventType } from '@agora/core';
+import { AgoraError, EVENT_TYPES, eventRoutes as r, isEventType, type AgoraEvent } from '@agora/core';
 import { eventsAfter, type EventRow } from '@agora/store';
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { access } from '../collab.ts';
+import { frameOf, type Frame } from '../fanout.ts';
 import { mount, type AppEnv } from '../mount.ts';
 
 export const eventOut = (e: EventRow): AgoraEvent => ({
@@ -35,24 +36,37 @@ export function mountEvents(app: Hono<AppEnv>) {
     return streamSSE(c, async (stream) => {
       const aborted = hub.openStream();
       stream.onAbort(() => aborted.abort());
+      // Observe first, then read the log up to now: an event committed in between arrives both
+      // ways and is written once (ids only grow), one committed later arrives through the queue.
+      const observer = hub.fanout.observe(a.collab.id, types);
       let lastWrite = Date.now();
+      const send = async (frame: Frame) => {
+        if (frame.id <= cursor) return;
+        await stream.write(frame.text);
+        cursor = frame.id;
+        lastWrite = Date.now();
+      };
       try {
-        while (!aborted.signal.aborted) {
-          const seen = hub.current;
+        for (;;) {
           const rows = await eventsAfter(db, a.collab.id, cursor, STREAM_BATCH, types);
-          for (const row of rows) {
-            await stream.writeSSE({ id: String(row.id), event: row.type, data: JSON.stringify(AgoraEvent.parse(eventOut(row))) });
-            cursor = row.id;
-            lastWrite = Date.now();
-          }
-          if (rows.length === STREAM_BATCH) continue;
-          await hub.wait(seen, HEARTBEAT_MS, aborted.signal);
+          for (const row of rows) await send(frameOf(row));
+          if (rows.length < STREAM_BATCH && !observer.overflowed) break;
+          if (observer.overflowed) observer.reset(); // fell behind while reading the log: the log has it all
+          if (aborted.signal.aborted) return;
+        }
+        while (!aborted.signal.aborted) {
+          const frames = await observer.take(HEARTBEAT_MS, aborted.signal);
+          // Too slow to keep up: end the stream rather than hold events for it; the client resumes
+          // from its Last-Event-ID and reads what it missed from the log.
+          if (observer.overflowed) break;
+          for (const f of frames) await send(f);
           if (Date.now() - lastWrite >= HEARTBEAT_MS && !aborted.signal.aborted) {
             await stream.write(': keep-alive\n\n');
             lastWrite = Date.now();
           }
         }
       } finally {
+        hub.fanout.forget(observer);
         aborted.abort();
       }
     });
