@@ -44,7 +44,7 @@ export async function benchPipeline(): Promise<string[]> {
     const finish = async (jobId: number) => {
       for (;;) {
         const j = await agent.call('getJob', { params: { collab, id: jobId } });
-        if (['succeeded', 'failed', 'errored', 'timed_out', 'cancelled'].includes(j.state)) {
+        if (['succeeded', 'guardrail_failed', 'failed', 'errored', 'timed_out', 'cancelled'].includes(j.state)) {
           if (j.state !== 'succeeded') throw new Error(`job ${jobId} ended ${j.state}: ${j.reason}`);
           return;
         }

@@ -116,7 +116,7 @@ describe('llm-decode through a gpu-labelled runner (toy model on CPU), online an
   const finished = (jobId: number) =>
     until(`job ${jobId}`, async () => {
       const j = await getJob(jobId);
-      return ['succeeded', 'failed', 'errored', 'timed_out'].includes(j.state) ? j : null;
+      return ['succeeded', 'guardrail_failed', 'failed', 'errored', 'timed_out'].includes(j.state) ? j : null;
     }, 180_000);
 
   type Job = Awaited<ReturnType<typeof getJob>>;

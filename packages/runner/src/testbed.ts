@@ -60,7 +60,7 @@ export class Testbed {
   finished(id: number): Promise<Job> {
     return until(`job ${id} to finish`, async () => {
       const j = await this.getJob(id);
-      return ['succeeded', 'failed', 'errored', 'timed_out', 'cancelled'].includes(j.state) ? j : null;
+      return ['succeeded', 'guardrail_failed', 'failed', 'errored', 'timed_out', 'cancelled'].includes(j.state) ? j : null;
     });
   }
 

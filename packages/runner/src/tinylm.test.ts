@@ -45,7 +45,7 @@ describe('tiny-lm through the runner', { skip: !probeSandboxSync().available && 
   async function finished(jobId: number) {
     return until(`job ${jobId}`, async () => {
       const j = await ada.call('getJob', { params: { collab: t.collab, id: jobId } });
-      return ['succeeded', 'failed', 'errored', 'timed_out'].includes(j.state) ? j : null;
+      return ['succeeded', 'guardrail_failed', 'failed', 'errored', 'timed_out'].includes(j.state) ? j : null;
     }, 240_000);
   }
 
@@ -61,7 +61,9 @@ describe('tiny-lm through the runner', { skip: !probeSandboxSync().available && 
     const { token } = await t.admin.call('createRunner', { body: { name: 'cpu-1', labels: ['cpu'] } });
     runner = await startRunner({ url: t.url, token, labels: ['cpu'], challengesDir: DEFAULT_CHALLENGES, workDir: work, pollMs: 100, log: (l) => process.env.AGORA_TEST_VERBOSE && console.error(new Date().toISOString(), l) });
     const [b, f, c] = [await finished(jobs[0]!.id), await finished(jobs[1]!.id), await finished(jobs[2]!.id)];
-    for (const j of [b, f, c]) assert.equal(j.state, 'succeeded', `${j.id}: ${j.reason ?? ''}`);
+    for (const j of [b, f]) assert.equal(j.state, 'succeeded', `${j.id}: ${j.reason ?? ''}`);
+    assert.equal(c.state, 'guardrail_failed', `the cheat scored but failed a guardrail: a state of its own (${c.reason ?? ''})`);
+    assert.match(c.reason!, /failed the guardrail\(s\) .*not ranked/);
 
     // Every sample and the environment are on the result.
     assert.equal(b.result!.metric.name, 'tokens_per_second');

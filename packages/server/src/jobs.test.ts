@@ -176,6 +176,7 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     await t.testDb.db.query(`update jobs set state = 'cancelled', finished_at = now() where state = 'queued'`);
     const job = await create(org, sub, 'private');
     assert.equal(job.visibility, 'private');
+    await rejects(eve.call('cancelJob', { params: { collab: t.collab, id: job.id }, body: {} }), 403, 'forbidden');
     assert.equal(job.sponsor, null);
     assert.equal(job.charged, false);
     const runner = await newRunner(t, ['cpu'], 'private-runner');
@@ -286,6 +287,12 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     await score(b, [50, 51, 49]);
     await score(b, [200, 201, 199], GPU_ENV); // another hardware class: never mixed
     await score(bad, [500, 501, 499], ENV, false);
+    const [rejected] = (await hal.call('listJobs', { params: { collab: t.collab }, query: { submissionId: bad } })).items;
+    assert.equal(rejected!.state, 'guardrail_failed', 'scored but failed a guardrail: not succeeded');
+    assert.match(rejected!.reason!, /failed the guardrail\(s\) error: not ranked/);
+    const rejectedEvent = eventsOf((await hal.call('listEvents', { params: { collab: t.collab }, query: { types: 'job.guardrail_failed' } })).items, 'job.guardrail_failed').find((e) => e.payload.jobId === rejected!.id);
+    assert.equal(rejectedEvent?.payload.guardrailsPassed, false);
+    await rejects(hal.call('rerunJob', { params: { collab: t.collab, id: rejected!.id } }), 409, 'conflict');
     await score(gone, [900, 901, 899]);
     await t.testDb.db.query(`update submissions set invalidated_at = now(), invalidated_reason = 'ruling' where id = $1`, [gone]);
     const board = await t.anonymous.call('leaderboard', { params: { collab: t.collab }, query: { split: 'public' } });

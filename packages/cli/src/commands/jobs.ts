@@ -1,11 +1,9 @@
 // `agora jobs run|list|show|logs|cancel|rerun`, `agora quota [grant]`, `agora leaderboard`, `agora results`.
 
-import type { Job } from '@agora/core';
+import { isTerminal, type Job } from '@agora/core';
 import type { Command, Ctx } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { fields, nextPage, safe, table, when } from '../output.ts';
-
-const TERMINAL = ['succeeded', 'failed', 'errored', 'timed_out', 'cancelled'];
 
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '-' : Number(x.toPrecision(digits + 2)).toString());
 
@@ -39,7 +37,7 @@ async function waitFor(c: Ctx, collab: string, id: number): Promise<Job> {
     const state = `${j.state}${j.queuePosition ? ` (queue position ${j.queuePosition})` : ''}`;
     if (state !== last && !c.json) c.note(`job #${id}: ${state}`);
     last = state;
-    if (TERMINAL.includes(j.state)) return j;
+    if (isTerminal(j.state)) return j;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -59,6 +57,7 @@ export const jobCommands: Command[] = [
       if (!a.flag('wait')) return c.print(job, () => `queued job #${job.id} (position ${job.queuePosition ?? '?'}, about ${job.waitEstimateSeconds ?? '?'} s): agora jobs show ${job.id}`);
       job = await waitFor(c, collab, job.id);
       c.print(job, () => jobText(job));
+      // Only a success exits 0: a guardrail failure scored but is not a result to build on.
       return job.state === 'succeeded' ? 0 : 1;
     },
   },

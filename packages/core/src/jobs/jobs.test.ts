@@ -36,6 +36,10 @@ test('lifecycle: edges, terminal states, outcomes', () => {
   for (const e of Object.values(TRANSITIONS)) assert.ok(!isTerminal(e.from), `${e.event} leaves a terminal state`);
   const job = { attempt: 1, maxAttempts: 3, cancelRequested: false };
   assert.equal(outcomeTransition('errored', job), 'retry');
+  assert.equal(outcomeTransition('succeeded', job), 'succeed');
+  assert.equal(outcomeTransition('succeeded', job, false), 'reject', 'scored, but a guardrail failed');
+  assert.equal(edge('reject', 'running').to, 'guardrail_failed');
+  assert.ok(isTerminal('guardrail_failed'));
   assert.equal(outcomeTransition('errored', { ...job, attempt: 3 }), 'give_up');
   assert.equal(outcomeTransition('failed', job), 'fail');
   assert.equal(outcomeTransition('timed_out', job), 'time_out');

@@ -6,15 +6,19 @@ import type { JobState } from '../schemas/jobs.ts';
  * each edge says whether the job stays charged. Nothing moves a job out of a terminal state; a
  * re-run is a new job pointing at the old one.
  *
- *   queued ──claim──▶ running ──result──▶ succeeded | failed | timed_out
+ *   queued ──claim──▶ running ──result──▶ succeeded | guardrail_failed | failed | timed_out
  *     │                 │ └─errored / lease lost─▶ queued (attempt + 1)  or  errored (retry limit)
  *     └─cancel──▶ cancelled (refunded)     └─cancel──▶ cancelled (charged: it ran)
  */
-export const TERMINAL: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'errored', 'timed_out', 'cancelled']);
+export const TERMINAL: ReadonlySet<JobState> = new Set(['succeeded', 'guardrail_failed', 'failed', 'errored', 'timed_out', 'cancelled']);
+
+/** Terminal states whose job recorded a result: it scored (the leaderboard shows both; it ranks only passes). */
+export const SCORED: ReadonlySet<JobState> = new Set(['succeeded', 'guardrail_failed']);
 
 export type Transition =
   | 'claim' // queued → running
   | 'succeed' // running → succeeded
+  | 'reject' // running → guardrail_failed: scored, but a guardrail failed (the submission's fault)
   | 'fail' // running → failed: the submission's fault
   | 'time_out' // running → timed_out: past the wall limit
   | 'retry' // running → queued: infrastructure's fault or lease lost, attempts left
@@ -33,6 +37,7 @@ export interface Edge {
 export const TRANSITIONS: Record<Transition, Edge> = {
   claim: { from: 'queued', to: 'running', charge: 'keep', event: 'job.started' },
   succeed: { from: 'running', to: 'succeeded', charge: 'keep', event: 'job.succeeded' },
+  reject: { from: 'running', to: 'guardrail_failed', charge: 'keep', event: 'job.guardrail_failed' },
   fail: { from: 'running', to: 'failed', charge: 'keep', event: 'job.failed' },
   time_out: { from: 'running', to: 'timed_out', charge: 'keep', event: 'job.timed_out' },
   retry: { from: 'running', to: 'queued', charge: 'keep', event: 'job.requeued' },
@@ -50,14 +55,17 @@ export function edge(t: Transition, from: JobState): Edge {
 export const isTerminal = (s: JobState) => TERMINAL.has(s);
 
 /**
- * What a runner's reported outcome does to a running job. An `errored` report (or a lost lease)
- * retries while attempts remain; a cancel request turns any unfinished outcome into `cancelled`.
+ * What a runner's reported outcome does to a running job. A scored run whose guardrails did not
+ * all pass is `guardrail_failed` (the runner reports `succeeded`: it ran and measured; the verdict
+ * is the platform's). An `errored` report (or a lost lease) retries while attempts remain; a cancel
+ * request turns any unfinished outcome into `cancelled`.
  */
 export function outcomeTransition(
   outcome: 'succeeded' | 'failed' | 'errored' | 'timed_out',
   job: { attempt: number; maxAttempts: number; cancelRequested: boolean },
+  guardrailsPassed = true,
 ): Transition {
-  if (outcome === 'succeeded') return 'succeed';
+  if (outcome === 'succeeded') return guardrailsPassed ? 'succeed' : 'reject';
   if (job.cancelRequested) return 'cancel_running';
   if (outcome === 'failed') return 'fail';
   if (outcome === 'timed_out') return 'time_out';

@@ -73,7 +73,10 @@ test('mayCancelJob: requester, originator, sponsor or organizer, while unfinishe
     ['a stranger', 'participant', OTHER, { state: 'queued' }, 'forbidden'],
     ['an observer', 'observer', OTHER, { state: 'queued' }, 'forbidden'],
     ['organizer, anyone\'s', 'organizer', ORG, { state: 'running' }, 'request_cancel'],
-    ...(['succeeded', 'failed', 'errored', 'timed_out', 'cancelled'] as JobState[]).map(
+    ['author of a private verification job', 'participant', AUTHOR, { state: 'queued', visibility: 'private', sponsorId: null, requestedBy: ORG }, 'forbidden'],
+    ['author of a private verification job, running', 'participant', AUTHOR, { state: 'running', visibility: 'private', sponsorId: null, requestedBy: ORG }, 'forbidden'],
+    ['organizer, a private verification job', 'organizer', ORG, { state: 'queued', visibility: 'private', sponsorId: null, requestedBy: ORG }, 'cancel_queued'],
+    ...(['succeeded', 'guardrail_failed', 'failed', 'errored', 'timed_out', 'cancelled'] as JobState[]).map(
       (state): [string, Role, number, Partial<JobFacts>, string] => [`finished (${state})`, 'organizer', ORG, { state }, 'conflict']),
   ];
   for (const [name, role, actorId, over, want] of cases) {

@@ -68,7 +68,7 @@ export function mayRerunJob(r: { role: Role; actorId: number; job: JobFacts; sub
     if (job.originatorId !== r.actorId && job.requestedBy !== r.actorId)
       return refuse('forbidden', 'only organizers, or the job\'s originator or requester, may re-run it');
     if (!RERUNNABLE_BY_AUTHOR.has(job.state))
-      return refuse('conflict', `job ${job.id} succeeded; to measure again, queue a new job (each run counts in the pooled score)`, { state: job.state });
+      return refuse('conflict', `job ${job.id} ${job.state === 'succeeded' ? 'succeeded' : 'scored but failed a guardrail'}; to measure again, queue a new job (each run counts in the pooled score)`, { state: job.state });
     if (job.visibility === 'private') return refuse('forbidden', 'private-split jobs are re-run by organizers');
   }
   if (r.submissionInvalidated) return refuse('conflict', `submission ${r.submissionId} was invalidated; it is not re-run`);
@@ -81,10 +81,16 @@ export const rerunSponsor = (r: { role: Role; actorId: number }): number | null 
 /** What a cancel does: stop a queued job now, ask the runner to stop a running one, or nothing (asked already). */
 export type CancelAction = 'cancel_queued' | 'request_cancel' | 'already_requested';
 
-/** May this actor cancel the job? Its requester, originator or sponsor, or an organizer, while it has not finished. */
+/**
+ * May this actor cancel the job? Its requester, originator or sponsor, or an organizer, while it has
+ * not finished. A private-split job is an organizers' verification of someone's submission: its
+ * author (the originator) must not be able to stop it, so only organizers cancel those.
+ */
 export function mayCancelJob(c: { role: Role; actorId: number; job: JobFacts }): Decision {
   const { job } = c;
   const mine = [job.requestedBy, job.sponsorId, job.originatorId].includes(c.actorId);
+  if (c.role !== 'organizer' && job.visibility === 'private')
+    return refuse('forbidden', `job ${job.id} is an organizers' verification run on a private split: only organizers may cancel it`);
   if (!mine && c.role !== 'organizer') return refuse('forbidden', 'only the job\'s requester, originator or sponsor, or an organizer, may cancel it');
   if (isTerminal(job.state)) return refuse('conflict', `job ${job.id} already finished (${job.state}); nothing to cancel`, { state: job.state });
   return null;

@@ -10,7 +10,7 @@ const AUDIENCES: Audience[] = [null, 'observer', 'participant', 'organizer'];
 
 test('reasonSeenBy: a runner\'s reason about a private job reaches organizers only; platform reasons and public jobs stay', () => {
   const cases: Array<[typeof pub | typeof priv, JobState, Audience, boolean]> = [];
-  for (const state of ['succeeded', 'failed', 'timed_out'] as JobState[]) {
+  for (const state of ['succeeded', 'guardrail_failed', 'failed', 'timed_out'] as JobState[]) {
     for (const a of AUDIENCES) cases.push([priv, state, a, a === 'organizer'], [pub, state, a, true]);
   }
   // The platform's own reasons (queue, lease, cancel) never quote private data.

@@ -23,7 +23,7 @@ export const PRIVATE_RUNNER_TEXT = 'see the log (organizers only: private split)
  */
 export function reasonSeenBy(audience: Audience, job: { visibility: 'public' | 'private' }, state: JobState, reason: string | null): string | null {
   if (seesPrivateDetails(job.visibility, audience) || !reason) return reason;
-  if (state === 'failed' || state === 'timed_out' || state === 'succeeded')
+  if (state === 'failed' || state === 'timed_out' || state === 'succeeded' || state === 'guardrail_failed')
     return `${state} on the private split; the runner's reason is visible to organizers only (it may quote private data)`;
   return reason;
 }

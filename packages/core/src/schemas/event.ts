@@ -32,7 +32,7 @@ const JobTransition = z.object({
   refunded: z.boolean(),
   /** Set when a runner's report made the move (not the sweeper or a cancel). */
   runnerId: Id.optional(),
-  /** On job.succeeded: the summary of the samples just recorded. */
+  /** On job.succeeded and job.guardrail_failed: the summary of the samples just recorded. */
   mean: z.number().optional(),
   n: z.number().int().optional(),
   guardrailsPassed: z.boolean().optional(),
@@ -88,6 +88,7 @@ export const EVENT_PAYLOADS = {
   'job.cancel_requested': z.object({ ...JobBase, state: z.literal('running') }).describe('Cancelling a running job was asked for; its runner is told to stop it.'),
   'job.overdue': z.object({ ...JobBase, state: z.literal('queued'), reason: z.string() }).describe('A queued job waited past the queue deadline; `reason` says why (no runner with its labels online, a long queue).'),
   'job.succeeded': JobTransition.describe('The job ran and its result was recorded (`mean`, `n`, `guardrailsPassed`, `hardwareClass` summarise it).'),
+  'job.guardrail_failed': JobTransition.describe('The job ran and its result was recorded, but a guardrail failed: not a success, shown unranked (`guardrailsPassed` false).'),
   'job.failed': JobTransition.describe("The job ran and the harness reported the submission's failure."),
   'job.timed_out': JobTransition.describe("The job ran past the challenge's wall limit."),
   'job.requeued': JobTransition.describe("An attempt was lost to the platform's fault (runner error, lost lease) and the job went back to the queue."),

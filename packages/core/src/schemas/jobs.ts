@@ -4,7 +4,8 @@ import { HarnessResult } from './result.ts';
 
 /** Jobs, runners, quota and results: the wire shapes of issue 4. */
 
-export const JobState = z.enum(['queued', 'running', 'succeeded', 'failed', 'errored', 'timed_out', 'cancelled']);
+/** `guardrail_failed`: scored, but a guardrail failed (a result is recorded; it is not a success, and never ranked). */
+export const JobState = z.enum(['queued', 'running', 'succeeded', 'guardrail_failed', 'failed', 'errored', 'timed_out', 'cancelled']);
 export type JobState = z.infer<typeof JobState>;
 
 /** What a runner reports at the end of a job; `errored` is the infrastructure's fault (refunded, retried). */

@@ -221,7 +221,8 @@ export function mountRunner(app: Hono<AppEnv>) {
       }
       if (result && result.split !== job.split) throw unprocessable(`the result is for split "${result.split}", the job for "${job.split}"`);
       if (result && result.metric.name !== challenge.metric.name) throw unprocessable(`the result measures "${result.metric.name}", the challenge "${challenge.metric.name}"`);
-      const t: Transition = outcomeTransition(body.outcome, { attempt: job.attempt, maxAttempts: job.max_attempts, cancelRequested: job.cancel_requested });
+      const guardrailsPassed = result ? result.guardrails.every((g) => g.passed) : true;
+      const t: Transition = outcomeTransition(body.outcome, { attempt: job.attempt, maxAttempts: job.max_attempts, cancelRequested: job.cancel_requested }, guardrailsPassed);
       const environment = { ...body.environment, runnerId: runner.runnerId };
       const cls = hardwareClass(environment);
       const given = body.reason?.trim() || result?.failure?.reason || null;
@@ -233,6 +234,7 @@ export function mountRunner(app: Hono<AppEnv>) {
       const attemptNote = `attempt ${job.attempt} of ${job.max_attempts} on runner ${runner.name}`;
       const reason: Record<Transition, string> = {
         succeed: `scored ${result?.metric.samples.length ?? 0} samples on ${cls}`,
+        reject: `scored ${result?.metric.samples.length ?? 0} samples on ${cls}, but failed the guardrail(s) ${result?.guardrails.filter((g) => !g.passed).map((g) => g.name).join(', ')}: not ranked`,
         fail: given ?? `the harness reported a failure without a reason (${attemptNote}); the log may say more`,
         time_out: given ?? `ran past the wall limit of ${challenge.limits.wall_seconds} s per repeat`,
         retry: `${attemptNote} errored (the platform's fault, not yours): ${quoted ?? 'no reason given'}; re-queued for attempt ${job.attempt + 1}`,
@@ -240,16 +242,16 @@ export function mountRunner(app: Hono<AppEnv>) {
         cancel_running: `cancelled while running (${job.reason ?? 'on request'})${quoted ? `; the runner said: ${quoted}` : ''}`,
         claim: '', cancel_queued: '',
       };
-      if (result && (t === 'succeed' || t === 'fail' || t === 'time_out')) {
+      if (result && (t === 'succeed' || t === 'reject' || t === 'fail' || t === 'time_out')) {
         await insertResult(tx, {
           jobId: job.id, collabId: job.collaboration_id, submissionId: job.submission_id, split: job.split, hardwareClass: cls,
           metric: { name: result.metric.name, unit: result.metric.unit, direction: result.metric.direction }, samples: result.metric.samples,
-          guardrails: result.guardrails, guardrailsPassed: result.guardrails.every((g) => g.passed), perPrompt: result.samples, extra: result.extra,
+          guardrails: result.guardrails, guardrailsPassed, perPrompt: result.samples, extra: result.extra,
           harness: result.harness, environment: { ...result.environment, ...environment },
         });
       }
-      const summary = result && t === 'succeed'
-        ? { mean: result.metric.samples.reduce((s, x) => s + x, 0) / result.metric.samples.length, n: result.metric.samples.length, guardrailsPassed: result.guardrails.every((g) => g.passed), hardwareClass: cls }
+      const summary = result && (t === 'succeed' || t === 'reject')
+        ? { mean: result.metric.samples.reduce((s, x) => s + x, 0) / result.metric.samples.length, n: result.metric.samples.length, guardrailsPassed, hardwareClass: cls }
         : {};
       const state = await transition(tx, job, t, { reason: reason[t], actorId: null, outcome: body.outcome, payload: { runnerId: runner.runnerId, ...summary } });
       return { jobId: job.id, state, requeued: t === 'retry' };

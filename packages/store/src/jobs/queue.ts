@@ -54,7 +54,7 @@ export async function recentRunSeconds(db: Queryable): Promise<Map<number, numbe
   const rows = await db.query<{ collaboration_id: number; seconds: number }>(
     `select collaboration_id, avg(extract(epoch from finished_at - started_at))::float8 as seconds
      from (select collaboration_id, finished_at, started_at from jobs
-           where state in ('succeeded', 'failed', 'timed_out') and started_at is not null and finished_at > now() - interval '7 days'
+           where state in ('succeeded', 'guardrail_failed', 'failed', 'timed_out') and started_at is not null and finished_at > now() - interval '7 days'
            order by finished_at desc limit 500) recent group by collaboration_id`);
   return new Map(rows.map((d) => [d.collaboration_id, d.seconds]));
 }

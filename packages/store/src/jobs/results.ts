@@ -54,7 +54,7 @@ export interface LeaderboardResultRow {
 }
 
 /**
- * Results of succeeded jobs of valid (not invalidated, not withdrawn) submissions on one split, in
+ * Results of scored jobs (succeeded, or guardrail_failed: shown unranked) of valid (not invalidated, not withdrawn) submissions on one split, in
  * job order; only one hardware class when given, only results up to `cutoff` when given (a frozen board).
  */
 export async function leaderboardResults(db: Queryable, collabId: number, split: string, hardwareClass: string | null, cutoff: Date | null = null): Promise<LeaderboardResultRow[]> {
@@ -63,7 +63,7 @@ export async function leaderboardResults(db: Queryable, collabId: number, split:
             j.sponsor_id, ps.handle as sponsor_handle, r.created_at
      from results r join jobs j on j.id = r.job_id join submissions s on s.id = r.submission_id
      join participants pa on pa.id = s.author_id left join participants ps on ps.id = j.sponsor_id
-     where r.collaboration_id = $1 and r.split = $2 and j.state = 'succeeded' and s.invalidated_at is null and s.withdrawn_at is null
+     where r.collaboration_id = $1 and r.split = $2 and j.state in ('succeeded', 'guardrail_failed') and s.invalidated_at is null and s.withdrawn_at is null
        and ($3::text is null or r.hardware_class = $3) and ($4::timestamptz is null or r.created_at <= $4)
      order by r.job_id`,
     [collabId, split, hardwareClass, cutoff]);
@@ -76,10 +76,10 @@ export interface SubmissionResultRow {
   guardrails_passed: boolean;
 }
 
-/** Results of the submission's succeeded jobs, by split, hardware class and job. */
+/** Results of the submission's scored jobs (succeeded or guardrail_failed), by split, hardware class and job. */
 export async function submissionResults(db: Queryable, submissionId: number): Promise<SubmissionResultRow[]> {
   return db.query<SubmissionResultRow>(
     `select r.split, r.hardware_class, r.samples, r.guardrails_passed from results r join jobs j on j.id = r.job_id
-     where r.submission_id = $1 and j.state = 'succeeded' order by r.split, r.hardware_class, r.job_id`,
+     where r.submission_id = $1 and j.state in ('succeeded', 'guardrail_failed') order by r.split, r.hardware_class, r.job_id`,
     [submissionId]);
 }
