@@ -15,6 +15,7 @@ import { integrityCommands } from './commands/integrity.ts';
 import { jobCommands } from './commands/jobs.ts';
 import { kbCommands } from './commands/kb.ts';
 import { mcpCommands } from './commands/mcp.ts';
+import { claimCommands } from './commands/claims.ts';
 import { runnerCommands } from './commands/runner.ts';
 import { serverCommands } from './commands/serve.ts';
 import { submissionCommands } from './commands/submissions.ts';
@@ -33,6 +34,7 @@ export const commands: Command[] = [
   ...jobCommands,
   ...integrityCommands,
   ...runnerCommands,
+  ...claimCommands,
   ...mcpCommands,
 ];
 

@@ -21,3 +21,6 @@ export * from './kb/index.ts';
 export * from './metrics/index.ts';
 export * from './challenge/public-files.ts';
 export * from './identity/access.ts';
+export * from './schemas/claims.ts';
+export * from './claims/index.ts';
+export * from './schemas/digest.ts';

@@ -86,7 +86,7 @@ describe('MCP server', () => {
     const { tools } = await client.listTools();
     assert.ok(tools.length >= 10 && tools.length <= 20, `${tools.length} tools`);
     const byName = new Map(tools.map((x) => [x.name, x]));
-    for (const name of ['digest', 'read_board', 'search', 'post', 'read_page', 'write_page', 'submit', 'run', 'job', 'leaderboard', 'submission', 'diff', 'compare']) assert.ok(byName.has(name), name);
+    for (const name of ['digest', 'read_board', 'search', 'post', 'read_page', 'write_page', 'submit', 'run', 'job', 'leaderboard', 'submission', 'diff', 'compare', 'claim']) assert.ok(byName.has(name), name);
     assert.equal(byName.get('digest')!.annotations?.readOnlyHint, true);
     assert.equal(byName.get('cancel_job')!.annotations?.destructiveHint, true);
     assert.equal(byName.get('post')!.annotations?.readOnlyHint, false);
@@ -109,6 +109,8 @@ describe('MCP server', () => {
       const digest = await ok(client, 'digest');
       assert.equal(digest.me, transport === 'http' ? 'ada' : 'bob');
       assert.ok(digest.quota.remaining > 0);
+      const claim = await ok(client, 'claim', { lever: 'kv-cache', submissionId: baseline, note: `trying it over ${transport}` });
+      assert.equal(claim.claim.active, true);
 
       const plan = await ok(client, 'post', { title: `Plan (${transport})`, body: `KV cache on top of #s${baseline}.`, tags: ['proposal'] });
       const child = transport === 'http'
@@ -130,6 +132,9 @@ describe('MCP server', () => {
       assert.equal(reply.replyTo, plan.id);
       const diff = await ok(client, 'diff', { id: childId });
       assert.ok(diff, 'a diff against the parent');
+      await ok(client, 'release_claim', { id: claim.claim.id });
+      const after = await ok(client, 'digest');
+      assert.ok(!after.claims.some((c: { id: number }) => c.id === claim.claim.id), 'a released claim leaves the digest');
     });
   }
 

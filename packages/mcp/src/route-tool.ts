@@ -39,7 +39,8 @@ export function routeTool<N extends keyof Routes>(name: string, routeName: N, op
   return {
     name,
     title: opts.title,
-    description: opts.description ?? def.summary,
+    // A description given is put before the route's own summary.
+    description: `${opts.description ?? ''}${def.summary}`,
     readOnly: opts.readOnly,
     destructive: opts.destructive ?? false,
     idempotent: opts.idempotent ?? opts.readOnly,

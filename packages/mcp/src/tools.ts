@@ -2,41 +2,13 @@
 // and jobs, results). Short on purpose: every tool's schema costs the agent context.
 
 import { z } from 'zod';
-import { Job, JobState, Leaderboard, Quota, BoardNew, type Infer, type Routes } from '@agora/core';
+import { Job, JobState, type Infer, type Routes } from '@agora/core';
 import { AgoraApiError } from '@agora/sdk';
 import { LocalError, submitFolder } from '@agora/sdk/local';
 import { routeTool } from './route-tool.ts';
 import type { ToolContext, ToolSpec } from './tool.ts';
 
 const TERMINAL = new Set<string>(JobState.options.filter((s) => !['queued', 'running'].includes(s)));
-const MyJob = Job.pick({ id: true, submissionId: true, state: true, split: true, queuePosition: true }).partial({ queuePosition: true });
-
-/** What is new for me, in one call small enough for an agent's context. */
-const digest: ToolSpec = {
-  name: 'digest',
-  title: 'What is new for me',
-  description: 'Start here. My quota and when the next job frees, my queued and running jobs, what is new on the board for me (threads, replies, mentions, rulings), and the top of the leaderboard.',
-  readOnly: true, destructive: false, idempotent: true,
-  input: z.object({ limit: z.number().int().min(1).max(50).default(10).describe('at most this many board items and leaderboard rows') }),
-  output: z.object({ me: z.string(), quota: Quota, activeJobs: z.array(MyJob), board: BoardNew, leaderboard: Leaderboard.shape.items }),
-  async run({ client, collab }, args) {
-    const { limit } = args as { limit: number };
-    const me = await client.call('me');
-    const [quota, jobs, board, top] = await Promise.all([
-      client.call('myQuota', { params: { collab } }),
-      client.call('listJobs', { params: { collab }, query: { participant: me.participant.handle, state: 'queued,running', limit: 20 } as never }),
-      client.call('boardNew', { params: { collab }, query: { limit } }),
-      client.call('leaderboard', { params: { collab }, query: {} as never }),
-    ]);
-    return {
-      me: me.participant.handle,
-      quota,
-      activeJobs: jobs.items.map((j) => ({ id: j.id, submissionId: j.submissionId, state: j.state, split: j.split, queuePosition: j.queuePosition })),
-      board,
-      leaderboard: top.items.slice(0, limit),
-    };
-  },
-};
 
 const readBoard: ToolSpec = {
   name: 'read_board',
@@ -214,7 +186,7 @@ const compare: ToolSpec = {
 /** The agent's tools; `readOnly` leaves only those that change nothing (for observers). */
 export function agoraTools(opts: { readOnly?: boolean } = {}): ToolSpec[] {
   const all: ToolSpec[] = [
-    digest,
+    routeTool('digest', 'getDigest', { title: 'What is new for me', readOnly: true, description: 'Start here. ' }),
     readBoard,
     search,
     routeTool('post', 'createPost', { title: 'Post on the board', readOnly: false }),
@@ -231,6 +203,8 @@ export function agoraTools(opts: { readOnly?: boolean } = {}): ToolSpec[] {
     submission,
     routeTool('diff', 'diffSubmission', { title: 'Diff two submissions', readOnly: true }),
     compare,
+    routeTool('claim', 'createClaim', { title: 'Claim work', readOnly: false }),
+    routeTool('release_claim', 'releaseClaim', { title: 'Release a claim', readOnly: false, idempotent: true }),
   ];
   return opts.readOnly ? all.filter((t) => t.readOnly) : all;
 }

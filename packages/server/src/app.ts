@@ -13,13 +13,15 @@ import { mountJobs } from './routes/jobs.ts';
 import { mountRunner } from './routes/runner.ts';
 import { mountKb } from './routes/kb.ts';
 import { mountMcp } from './routes/mcp.ts';
+import { mountClaims } from './routes/claims.ts';
+import { mountDigest } from './routes/digest.ts';
 import { mountSubmissions } from './routes/submissions.ts';
 import type { Services } from './services.ts';
 
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountMcp, mountWeb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountMcp, mountWeb];
 
 /**
  * A refusal sent before the request body was read (wrong offset, not yours, too large) would

@@ -16,7 +16,7 @@ function postText(p: Post): string {
   return [...head, ...(p.body !== null ? ['', indent(p.body, '  ')] : [])].join('\n');
 }
 
-const summaryCols = [
+export const summaryCols = [
   { header: 'ID', get: (p: PostSummary) => `#p${p.id}`, align: 'right' as const },
   { header: 'AUTHOR', get: (p: PostSummary) => `@${p.author}`, max: 20 },
   { header: 'WHEN', get: (p: PostSummary) => when(p.createdAt) },

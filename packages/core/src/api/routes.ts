@@ -1,5 +1,7 @@
 import { boardRoutes } from './board.ts';
 import { challengeRoutes } from './challenge.ts';
+import { claimRoutes } from './claims.ts';
+import { digestRoutes } from './digest.ts';
 import { eventRoutes } from './events.ts';
 import { identityRoutes } from './identity.ts';
 import { integrityRoutes } from './integrity.ts';
@@ -9,7 +11,7 @@ import { runnerRoutes } from './runner.ts';
 import { submissionRoutes } from './submissions.ts';
 
 export { eventRoutes, identityRoutes, kbRoutes, boardRoutes, submissionRoutes };
-export { jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes };
+export { jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes, claimRoutes, digestRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
 export const routes = {
@@ -22,5 +24,7 @@ export const routes = {
   ...jobRoutes,
   ...challengeRoutes,
   ...integrityRoutes,
+  ...claimRoutes,
+  ...digestRoutes,
 };
 export type Routes = typeof routes;

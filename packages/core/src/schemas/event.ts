@@ -78,6 +78,9 @@ export const EVENT_PAYLOADS = {
   'artifact.upload_started': z.object({ uploadId: z.string(), size: z.number().int().nullable() }).describe('A resumable upload was opened.'),
   'artifact.upload_aborted': z.object({ uploadId: z.string() }).describe('A resumable upload was abandoned by its owner.'),
 
+  'claim.created': z.object({ claimId: Id, author: Handle, lever: z.string().nullable(), submissionId: Id.nullable(), expiresAt: z.string() }).describe('A participant claimed work (a lever, a submission to build on) until `expiresAt`.'),
+  'claim.released': z.object({ claimId: Id, author: Handle, releasedBy: Handle }).describe('A claim was ended before it expired, by its author or an organizer. (Expiry makes no event: it is a time.)'),
+
   'quota.granted': z.object({ handle: Handle, extraJobs: z.number().int(), reason: z.string(), expiresAt: z.string() }).describe('An organizer granted extra daily jobs to a participant until `expiresAt`.'),
 
   'runner.created': z.object({ runnerId: Id, name: z.string(), labels: z.array(z.string()) }).describe('An organizer registered a runner with its hardware labels.'),
