@@ -41,7 +41,7 @@ def parse(argv):
                  ("max-wall-s", float)):
         ap.add_argument(f"--{k}", type=t, default=None)
     ap.add_argument("--interleave-baseline", default=None,
-                    help="also serve this trusted submission (e.g. submissions/baseline) and time one of its "
+                    help="also serve this trusted submission (e.g. the baseline, assembled by tools/assemble.py) and time one of its "
                          "repeats after each of the submission's, for a paired speed-up")
     ap.add_argument("--no-bandwidth", action="store_true")
     ap.add_argument("--prompt-seed", default=None,

@@ -1,6 +1,6 @@
-"""The optimized example's Triton kernels (submissions/*/decode_kernels.py) against PyTorch, on the CPU through
+"""The optimized example's Triton kernels (submissions/optimized-cuda-graph/decode_kernels.py) against PyTorch, on the CPU through
 tests/triton_cpu.py: the GEMV (plain and with the gated activation), the flash-decoding attention, one whole layer
-(layer_step) against agora_serve.gemma4_layer's eager math, and a whole decode step of Gemma4Static with
+(layer_step) against static_engine.gemma4_layer's eager math, and a whole decode step of Gemma4Static with
 --triton-layers against the same step in eager PyTorch. Speed and what only Triton's compiler sees are checked on a
 GPU by tools/bench_kernels.py."""
 import importlib
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from tests import triton_cpu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BASELINE = os.path.join(ROOT, "submissions", "baseline")
+OPTIMIZED = os.path.join(ROOT, "submissions", "optimized-cuda-graph")  # static_engine.py, decode_kernels.py
 BF16 = torch.bfloat16
 EPS = 1e-6
 
@@ -76,11 +76,11 @@ def layer_weights(g, hidden, heads, kv_heads, hd, inter, ple, window, shared, ha
 class DecodeKernels(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        sys.path.insert(0, BASELINE)
+        sys.path.insert(0, OPTIMIZED)
         with triton_cpu.interpreted():
             sys.modules.pop("decode_kernels", None)
             cls.DK = importlib.import_module("decode_kernels")
-        cls.S = importlib.import_module("agora_serve")
+        cls.S = importlib.import_module("static_engine")
         cls.added_sdpa = not hasattr(F, "scaled_dot_product_attention")
         if cls.added_sdpa:
             F.scaled_dot_product_attention = sdpa

@@ -9,6 +9,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import assemble as ASSEMBLE  # noqa: E402
 
 
 def read_text(path):
@@ -123,11 +125,18 @@ class HarnessEndToEnd(unittest.TestCase):
             r = sh(["tools/make_data.py", "--model", cls.model, "--split", split, "--data", cls.data, "--prompts", n,
                     "--heldout", "3", "--min-len", "8", "--max-len", "40", "--heldout-continuation", "16"])
             assert r.returncode == 0, r.stderr
-        cls.base = cls.harness("submissions/baseline", "public", "--write-reference")
+        for name in os.listdir(os.path.join(ROOT, "submissions")):
+            ASSEMBLE.assemble(name, cls.bundle(name))
+        cls.base = cls.harness(cls.bundle("baseline"), "public", "--write-reference")
 
     @classmethod
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    @classmethod
+    def bundle(cls, name):
+        """The assembled example (tools/assemble.py), as it is uploaded."""
+        return os.path.join(cls.tmp, "bundles", name)
 
     @classmethod
     def harness(cls, sub, split, *extra, env=None):
@@ -177,7 +186,7 @@ class HarnessEndToEnd(unittest.TestCase):
                 self.assertEqual(ref["decodes"][s["index"]], s["emitted"])
 
     def test_baseline_repeat_matches_reference_decodes(self):
-        r = self.harness("submissions/baseline", "public", "--prompt-seed", "other-draw")
+        r = self.harness(self.bundle("baseline"), "public", "--prompt-seed", "other-draw")
         fd = self.g(r, "decode_fidelity")["detail"]
         self.assertEqual(fd["exact_match_rate"], 1.0)
         self.assertEqual(fd["identical_prompt_rate"], 1.0)
@@ -194,7 +203,7 @@ class HarnessEndToEnd(unittest.TestCase):
         return [out[k] for k in sorted(out)]
 
     def test_repeats_have_disjoint_prompts_and_heldout_probes(self):
-        for r in (self.base, self.harness("submissions/baseline", "wide", "--prompts", "8")):
+        for r in (self.base, self.harness(self.bundle("baseline"), "wide", "--prompts", "8")):
             d = self.draws(r)
             self.assertEqual(len(d), 2)
             st = r["extra"]["settings"]
@@ -208,12 +217,12 @@ class HarnessEndToEnd(unittest.TestCase):
         self.assertEqual(st["prompts_per_repeat"], 8)  # the wide pool (64) gives the full count
 
     def test_prompt_seed_draws_fresh_prompts_per_job_and_reproduces_when_given(self):
-        a = self.harness("submissions/baseline", "wide", "--prompts", "8")
-        b = self.harness("submissions/baseline", "wide", "--prompts", "8")
+        a = self.harness(self.bundle("baseline"), "wide", "--prompts", "8")
+        b = self.harness(self.bundle("baseline"), "wide", "--prompts", "8")
         self.assertNotEqual(a["extra"]["settings"]["prompt_seed"], b["extra"]["settings"]["prompt_seed"])
         self.assertNotEqual(self.draws(a), self.draws(b))
-        c = self.harness("submissions/baseline", "wide", "--prompts", "8", "--prompt-seed", "repro-1")
-        e = self.harness("submissions/baseline", "wide", "--prompts", "8", "--prompt-seed", "repro-1")
+        c = self.harness(self.bundle("baseline"), "wide", "--prompts", "8", "--prompt-seed", "repro-1")
+        e = self.harness(self.bundle("baseline"), "wide", "--prompts", "8", "--prompt-seed", "repro-1")
         self.assertEqual(c["extra"]["settings"]["prompt_seed"], "repro-1")
         self.assertEqual(self.draws(c), self.draws(e))
         self.assertEqual([s["emitted"] for s in c["samples"]], [s["emitted"] for s in e["samples"]])
@@ -222,7 +231,7 @@ class HarnessEndToEnd(unittest.TestCase):
         # the baseline behind a memo: (prompt) -> (prompt log-probs, tokens), replayed when a prompt comes again;
         # every prompt it receives is logged as a hit or a miss
         sub = os.path.join(self.tmp, "memo")
-        shutil.copytree(os.path.join(ROOT, "submissions", "baseline"), sub)
+        shutil.copytree(self.bundle("baseline"), sub)
         write_text(os.path.join(sub, "memo_serve.py"), MEMO_SERVE)
         m = read_json(os.path.join(sub, "manifest.json"))
         m["serve"] = [m["serve"][0], "memo_serve.py"] + m["serve"][2:]
@@ -253,7 +262,8 @@ class HarnessEndToEnd(unittest.TestCase):
 
     def test_optimized_example_runs_on_cpu(self):
         # the toy engine ignores --engine and --cuda-graph (no GPU here): the example must still serve and pass
-        r = self.harness("submissions/optimized-cuda-graph", "public", "--interleave-baseline", "submissions/baseline")
+        r = self.harness(self.bundle("optimized-cuda-graph"), "public", "--interleave-baseline",
+                         self.bundle("baseline"))
         self.assertEqual(r["status"], "ok", r["failure"])
         self.assertTrue(all(g["passed"] for g in r["guardrails"]))
         ib = r["extra"]["interleaved_baseline"]
@@ -263,7 +273,7 @@ class HarnessEndToEnd(unittest.TestCase):
         check_result_schema(self, r)
 
     def test_skipping_layers_fails_fidelity(self):
-        r = self.harness("submissions/broken-skip-layers", "public")
+        r = self.harness(self.bundle("broken-skip-layers"), "public")
         self.assertEqual(r["status"], "ok", r["failure"])
         fid = self.g(r, "decode_fidelity")
         self.assertFalse(fid["passed"])
@@ -271,14 +281,14 @@ class HarnessEndToEnd(unittest.TestCase):
         self.assertFalse(self.g(r, "perplexity")["passed"])
 
     def test_path_splitting_passes_perplexity_but_fails_fidelity(self):
-        r = self.harness("submissions/broken-path-split", "public")
+        r = self.harness(self.bundle("broken-path-split"), "public")
         self.assertEqual(r["status"], "ok", r["failure"])
         self.assertTrue(self.g(r, "perplexity")["passed"], self.g(r, "perplexity"))
         self.assertFalse(self.g(r, "decode_fidelity")["passed"])
 
     def test_vocab_pruned_to_public_tokens_passes_public_fails_private(self):
         sub = os.path.join(self.tmp, "vocab-prune")
-        shutil.copytree(os.path.join(ROOT, "submissions", "broken-vocab-prune"), sub)
+        shutil.copytree(self.bundle("broken-vocab-prune"), sub)
         r = sh(["tools/make_keep_vocab.py", "--data", self.data, "--out", os.path.join(sub, "keep_vocab.json")])
         self.assertEqual(r.returncode, 0, r.stderr)
         pub = self.harness(sub, "public")
@@ -303,34 +313,20 @@ class HarnessEndToEnd(unittest.TestCase):
         r = self.harness(sub, "public")
         self.assertEqual(r["failure"]["code"], "bad_manifest")
         sub2 = os.path.join(self.tmp, "short")
-        shutil.copytree(os.path.join(ROOT, "submissions", "baseline"), sub2)
-        with open(os.path.join(sub2, "agora_serve.py"), "a") as f:
-            f.write("\n")
-        src = read_text(os.path.join(sub2, "agora_serve.py"))
-        src = src.replace("for i in range(1, n):", "for i in range(1, n - 1):")
-        write_text(os.path.join(sub2, "agora_serve.py"), src)
+        shutil.copytree(self.bundle("baseline"), sub2)
+        src = read_text(os.path.join(sub2, "protocol.py"))
+        self.assertIn("for i in range(1, n):", src)
+        write_text(os.path.join(sub2, "protocol.py"), src.replace("for i in range(1, n):", "for i in range(1, n - 1):"))
         r = self.harness(sub2, "public")
         self.assertEqual(r["status"], "failed")
         self.assertEqual(r["failure"]["code"], "protocol_error")
 
     def test_sandbox_prefix_is_used_and_recorded(self):
         env = dict(ENV, AGORA_SANDBOX_EXEC=json.dumps(["env", "AGORA_IN_SANDBOX=1"]))
-        r = self.harness("submissions/baseline", "public", env=env)
+        r = self.harness(self.bundle("baseline"), "public", env=env)
         self.assertEqual(r["status"], "ok", r["failure"])
         self.assertEqual(r["environment"]["sandbox"], {"exec": ["env", "AGORA_IN_SANDBOX=1"]})
         self.assertEqual(r["extra"]["submission_command"][:2], ["env", "AGORA_IN_SANDBOX=1"])
-
-
-class SharedFilesAreIdentical(unittest.TestCase):
-    def test_copies(self):
-        subs = os.path.join(ROOT, "submissions")
-        for name, origin in (("toy_gemma.py", "harness"), ("safetensors_lite.py", "harness"),
-                             ("agora_serve.py", "submissions/baseline")):
-            want = read_text(os.path.join(ROOT, origin, name))
-            for d in sorted(os.listdir(subs)):
-                p = os.path.join(subs, d, name)
-                if os.path.isdir(os.path.join(subs, d)):
-                    self.assertEqual(read_text(p), want, p)
 
 
 class ChallengeYaml(unittest.TestCase):

@@ -113,7 +113,9 @@ class UnderTheSandboxPrefix(unittest.TestCase):
             r = subprocess.run([sys.executable] + args, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
             assert r.returncode == 0, r.stderr
         cls.bundle = os.path.join(cls.tmp, "bundle")
-        shutil.copytree(os.path.join(ROOT, "submissions", "baseline"), cls.bundle)
+        r = subprocess.run([sys.executable, "tools/assemble.py", "baseline", cls.bundle], cwd=ROOT, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
 
     @classmethod
     def tearDownClass(cls):

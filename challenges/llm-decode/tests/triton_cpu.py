@@ -1,4 +1,4 @@
-"""An interpreter, on PyTorch's CPU tensors, of the part of Triton that submissions/*/decode_kernels.py uses.
+"""An interpreter, on PyTorch's CPU tensors, of the part of Triton that submissions/optimized-cuda-graph/decode_kernels.py uses.
 
 CI has no GPU and no Triton, so without it the example's kernels would only ever run on the H100. Standing in for
 the `triton` and `triton.language` modules while decode_kernels is imported (interpreted()), it runs each kernel

@@ -18,9 +18,13 @@ import sys
 import torch
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(HERE, "submissions", "baseline"))
+# the optimized example's modules over the baseline's (tools/assemble.py lays them out so in a bundle)
+for example in ("baseline", "optimized-cuda-graph"):
+    sys.path.insert(0, os.path.join(HERE, "submissions", example))
 sys.path.insert(0, HERE)
 import agora_serve as S  # noqa: E402
+import engines as E  # noqa: E402
+import static_engine  # noqa: E402
 import decode_kernels as DK  # noqa: E402
 from harness import system  # noqa: E402
 
@@ -29,7 +33,7 @@ out_json = sys.argv[2] if len(sys.argv) > 2 else None
 torch.manual_seed(0)
 bw = system.measure_bandwidth()
 gbps = bw["gbps"] if bw else None
-eng = S.HFEngine(model, S.parse_args(["--model", model, "--engine", "static", "--fuse", "--max-len", "1024"]))
+eng = E.HFEngine(model, S.parse_args(["--model", model, "--engine", "static", "--fuse", "--max-len", "1024"]))
 fast = eng.fast
 shapes = {}
 for w in fast.w:
@@ -44,7 +48,7 @@ def rel(a, b):
 
 def graph_time_us(fn, copies, replays=20):
     """Mean time of one call, over CUDA-graph replays of `copies` calls (each on its own weights)."""
-    g, _ = S.capture_cuda_graph(lambda: [fn(i) for i in range(copies)], warmup=1)
+    g, _ = E.capture_cuda_graph(lambda: [fn(i) for i in range(copies)], warmup=1)
     g.replay()
     torch.cuda.synchronize()
     t0, t1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -143,7 +147,7 @@ for (t, shared), i in sorted(kinds.items()):
             ok &= p - kp < w["window"]
         K1, V1, K2, V2 = K0.clone(), V0.clone(), K0.clone(), V0.clone()
         with torch.inference_mode():
-            ref = S.gemma4_layer(x, ple[None, None], cos[:, [p]], sin[:, [p]], ok[None, None, None], K1, V1, pos, w,
+            ref = static_engine.gemma4_layer(x, ple[None, None], cos[:, [p]], sin[:, [p]], ok[None, None, None], K1, V1, pos, w,
                                  shared, fast.eps, fast.rope)
             _, h = DK.add_norm(None, x.view(-1), None, fast.eps, next_norm=w["ln_in"])
             got, _ = DK.layer_step(x.view(-1), h, ple, cos[0], sin[0], pos, K2, V2, w, shared, fast.eps, None)

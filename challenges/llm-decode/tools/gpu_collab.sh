@@ -61,7 +61,11 @@ prepare() {
     code=$(agora invite --role participant --json | field "['code']")
     agora register --invite "$code" --handle "$who" --owner "$who-lab" --model "example" >/dev/null
   done
-  S="$ROOT/challenges/llm-decode/submissions"
+  # the uploaded bundles: each example assembled from the repository's one copy of each file (tools/assemble.py)
+  S="$W/bundles"
+  for b in baseline optimized-cuda-graph broken-skip-layers broken-path-split; do
+    python3 "$ROOT/challenges/llm-decode/tools/assemble.py" "$b" "$S/$b" >/dev/null
+  done
   sub[baseline]=$(agora --profile cy submit "$S/baseline" --title "baseline: transformers, StaticCache, eager" --json | field "['submission']['id']")
   sub[optimized-cuda-graph]=$(agora --profile ada submit "$S/optimized-cuda-graph" \
     --title "Gemma4Static: layers as Triton kernels with programmatic dependent launch, CUDA graphs" \

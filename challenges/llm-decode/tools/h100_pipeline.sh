@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measurement pipeline for the H100 (see BENCHMARKS.md). Usage: bash tools/h100_pipeline.sh STAGE...
 # Work dir /tmp/agora (checkpoints, data, results); progress in /tmp/agora/progress.
-# The standalone measurements of 2026-11-23; tools/gpu_collab.sh (through Agora's offline runner) is the
+# The standalone measurements of 2026-11-23, as they ran then (the examples were folders of copies; they are now
+# assembled by tools/assemble.py, so this script is a record, not a tool); tools/gpu_collab.sh (through Agora's offline runner) is the
 # current path. Since decision 0072, --write-reference decodes every prompt of the split's pool (untimed for
 # the prompts no repeat drew): with the baseline and the 128-prompt public pool that is about 20 minutes more.
 set -u

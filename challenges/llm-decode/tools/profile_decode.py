@@ -7,8 +7,11 @@ import time
 import torch
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(HERE, "submissions", "baseline"))
+# the optimized example's modules over the baseline's (tools/assemble.py lays them out so in a bundle)
+for example in ("baseline", "optimized-cuda-graph"):
+    sys.path.insert(0, os.path.join(HERE, "submissions", example))
 import agora_serve as S  # noqa: E402
+import engines as E  # noqa: E402
 
 model = sys.argv[1]
 lens = [int(x) for x in (sys.argv[2] if len(sys.argv) > 2 else "2048,512").split(",")]
@@ -18,7 +21,7 @@ for n, max_len in enumerate(lens):
     argv = ["--model", model, "--engine", "static", "--max-len", str(max_len), "--cuda-graph"]
     argv += [x for f in sorted(flags) for x in (["--small-gemv", f[6:]] if f.startswith("small=") else [f"--{f}"])]
     a = S.parse_args(argv)
-    e = S.HFEngine(model, a)
+    e = E.HFEngine(model, a)
     _, tok = e.prefill(prompt)
     for _ in range(8):
         tok = e.step(tok)

@@ -5,8 +5,9 @@
 //
 // The challenge is a generated variant of challenges/llm-decode in a temp dir: the toy-size model
 // (harness/toy_gemma.py, written by tools/make_checkpoint.py --size toy), toy data, tiny request
-// and token counts, hardware [gpu] (the real one also wants `h100`), small limits. The harness,
-// the baseline submission and the scoring are the real ones. About 30 s on 2 CPU cores.
+// and token counts, hardware [gpu] (the real one also wants `h200`), small limits. The harness,
+// the baseline submission (assembled by tools/assemble.py, as it is uploaded) and the scoring are
+// the real ones. About 30 s on 2 CPU cores.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,15 +38,13 @@ function skipReason(): string | false {
 /** challengesDir/llm-decode: the real harness and baseline, toy model and data, tiny settings. */
 function writeToyChallenge(challengesDir: string): string {
   const dir = join(challengesDir, 'llm-decode');
-  const skip = new Set(['model', 'data', 'benchmarks', 'tests', '__pycache__']);
+  const skip = new Set(['model', 'data', 'benchmarks', 'tests', 'submissions', '__pycache__']);
   cpSync(SOURCE, dir, {
     recursive: true,
     filter: (src) => {
       const rel = src.slice(SOURCE.length + 1);
       if (!rel) return true;
-      const parts = rel.split('/');
-      if (parts.some((p) => skip.has(p))) return false;
-      return !(parts[0] === 'submissions' && parts[1] !== undefined && parts[1] !== 'baseline');
+      return !rel.split('/').some((p) => skip.has(p));
     },
   });
   const yaml = readFileSync(join(SOURCE, 'challenge.yaml'), 'utf8')
@@ -106,7 +105,9 @@ describe('llm-decode through a gpu-labelled runner (toy model on CPU), online an
 
   async function upload(name: string): Promise<number> {
     const file = join(work, `${name}.tar.gz`);
-    await create({ gzip: true, file, cwd: join(SOURCE, 'submissions', name), portable: true, filter: (p) => !p.includes('__pycache__') }, ['.']);
+    const bundle = join(work, 'bundles', name);
+    execFileSync(PYTHON, [join(SOURCE, 'tools', 'assemble.py'), name, bundle], { stdio: 'pipe' });
+    await create({ gzip: true, file, cwd: bundle, portable: true }, ['.']);
     const url = ada.path('uploadSubmission', { collab: t.collab }, { title: name });
     const res = await fetch(url, { method: 'POST', headers: ada.headers({ 'content-type': 'application/gzip' }), body: readFileSync(file) });
     return ((await readResponse(res)) as { submission: { id: number } }).submission.id;
