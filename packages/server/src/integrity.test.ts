@@ -88,7 +88,11 @@ describe('integrity: flags, rulings, invalidation by lineage and lever, withdraw
 
     const post = await bo.call('getPost', { params: { ...P(), id: r.postId } });
     assert.deepEqual(post.post.tags, ['ruling']);
+    assert.ok(post.post.pinnedAt, 'the ruling is pinned');
     assert.equal(post.post.author, 'olga');
+    const pinned = await bo.call('listThreads', { params: P(), query: { pinned: 'true' } });
+    assert.deepEqual(pinned.items.map((p) => p.id), [r.postId], 'only rulings are pinned');
+    assert.ok((await bo.call('listThreads', { params: P(), query: { pinned: 'false' } })).items.every((p) => p.pinnedAt === null));
     assert.match(post.post.body!, /Answering from a table/);
     assert.match(post.post.body!, new RegExp(`Invalidated: #s${ids.memo1}, #s${ids.memo2}, #s${ids.memo3}`));
     assert.doesNotMatch(post.post.body!, /@bo|table of the public prompts/, 'neither the reporter nor the evidence is published');

@@ -3,5 +3,4 @@ export * from './events.ts';
 export * from './migrate.ts';
 export * from './challenge-dir.ts';
 export * from './submissions/index.ts';
-export * from './integrity/index.ts';
 export * from './blobs/index.ts';

@@ -28,9 +28,9 @@ export const boardRoutes = {
   }),
   listThreads: route({
     method: 'get', path: '/v1/collaborations/{collab}/posts', tag: 'board', auth: 'optional',
-    summary: 'Threads, newest first, optionally only those with a tag or by an author.',
+    summary: 'Threads, newest first, optionally only those with a tag or by an author; `pinned=true` the pinned ones (rulings tagged `ruling`, final standings), to show first.',
     params: CollabParams,
-    query: z.object({ tag: TagName.optional(), author: Handle.optional(), limit: Limit(100, 30), cursor: Cursor }),
+    query: z.object({ tag: TagName.optional(), author: Handle.optional(), pinned: z.enum(['true', 'false']).transform((s) => s === 'true').optional(), limit: Limit(100, 30), cursor: Cursor }),
     response: Page(ThreadSummary),
   }),
   getPost: route({

@@ -3,3 +3,4 @@ export * from './reach.ts';
 export * from './frontier.ts';
 export * from './schedule.ts';
 export * from './announce.ts';
+export * from './audit.ts';

@@ -3,9 +3,9 @@ import { describe, test } from 'node:test';
 import { parseChallenge } from '../challenge.ts';
 import { CreateRulingBody, type FlagState } from '../schemas/integrity.ts';
 import { bestOverTime, paretoFront, type Better } from './frontier.ts';
-import { flagRefusal, mayReadFlag, rulingRefusal, withdrawRefusal, type FlagFacts, type RulingFacts } from './permissions.ts';
+import { mayFlag, mayReadFlag, mayRule, mayWithdraw, type FlagFacts, type RulingFacts } from './permissions.ts';
 import { descendants, invalidationReach, reinstatementReach, type DagNode } from './reach.ts';
-import { leaderboardCutoff, schedulePhase, scheduleRefusal } from './schedule.ts';
+import { leaderboardCutoff, schedulePhase, mayWorkNow } from './schedule.ts';
 
 describe('who may flag', () => {
   const base: FlagFacts = { role: 'participant', reporterId: 1, targetAuthorId: 2, targetKind: 'submission', alreadyOpen: false, openByReporter: 0 };
@@ -22,7 +22,7 @@ describe('who may flag', () => {
     ['with 20 open flags', { openByReporter: 20 }, 'rate_limited'],
   ];
   for (const [name, facts, code] of table)
-    test(name, () => assert.equal(flagRefusal({ ...base, ...facts })?.code ?? null, code));
+    test(name, () => assert.equal(mayFlag({ ...base, ...facts })?.code ?? null, code));
 
   test('who reads a flag: organizers and its reporter', () => {
     assert.equal(mayReadFlag('organizer', 9, 1), true);
@@ -58,18 +58,18 @@ describe('who may rule, and with what effect', () => {
     ['an unknown revoked ruling', { kind: 'reinstate', revokes: 77 }, { revokedExists: false }, 'not_found'],
   ];
   for (const [name, b, f, code] of table)
-    test(name, () => assert.equal(rulingRefusal(body(b), { ...facts, ...f })?.code ?? null, code));
+    test(name, () => assert.equal(mayRule(body(b), { ...facts, ...f })?.code ?? null, code));
 });
 
 describe('who may withdraw', () => {
-  const table: Array<[string, Parameters<typeof withdrawRefusal>[0], string | null]> = [
+  const table: Array<[string, Parameters<typeof mayWithdraw>[0], string | null]> = [
     ['the author', { role: 'participant', actorId: 1, authorId: 1, withdrawn: false }, null],
     ['the author, twice', { role: 'participant', actorId: 1, authorId: 1, withdrawn: true }, 'conflict'],
     ['another participant', { role: 'participant', actorId: 2, authorId: 1, withdrawn: false }, 'forbidden'],
     ['an organizer who is not the author (rules instead)', { role: 'organizer', actorId: 2, authorId: 1, withdrawn: false }, 'forbidden'],
     ['an author demoted to observer', { role: 'observer', actorId: 1, authorId: 1, withdrawn: false }, 'forbidden'],
   ];
-  for (const [name, facts, code] of table) test(name, () => assert.equal(withdrawRefusal(facts)?.code ?? null, code));
+  for (const [name, facts, code] of table) test(name, () => assert.equal(mayWithdraw(facts)?.code ?? null, code));
 });
 
 describe('which submissions a ruling reaches', () => {
@@ -160,8 +160,8 @@ describe('the schedule', () => {
     test(name, () => {
       const t = new Date(now);
       assert.equal(schedulePhase(s, t), phase);
-      assert.equal(scheduleRefusal(s, t, 'participant', 'submitting')?.code === 'conflict', refused);
-      assert.equal(scheduleRefusal(s, t, 'organizer', 'submitting'), null, 'organizers may run verification after the end');
+      assert.equal(mayWorkNow(s, t, 'participant', 'submitting')?.code === 'conflict', refused);
+      assert.equal(mayWorkNow(s, t, 'organizer', 'submitting'), null, 'organizers may run verification after the end');
       assert.equal(leaderboardCutoff(s, t, 'participant')?.toISOString() ?? null, cutoff && new Date(cutoff).toISOString());
       assert.equal(leaderboardCutoff(s, t, 'organizer'), null);
     });

@@ -1,4 +1,4 @@
-import { AgoraError } from '../errors.ts';
+import { refuse, type Decision } from '../decision.ts';
 import type { Role } from '../schemas/identity.ts';
 import type { SchedulePhase } from '../schemas/integrity.ts';
 
@@ -25,11 +25,11 @@ export function schedulePhase(s: Schedule | undefined, now: Date): SchedulePhase
 }
 
 /** Submitting and queueing jobs: participants only while the challenge runs; organizers always (verification after the end). */
-export function scheduleRefusal(s: Schedule | undefined, now: Date, role: Role | null, what: string): AgoraError | null {
+export function mayWorkNow(s: Schedule | undefined, now: Date, role: Role | null, what: string): Decision {
   if (role === 'organizer') return null;
   const phase = schedulePhase(s, now);
-  if (phase === 'not-started') return new AgoraError('conflict', `${what}: the challenge starts at ${s!.start}`, { phase, start: s!.start });
-  if (phase === 'ended') return new AgoraError('conflict', `${what}: the challenge ended at ${s!.end}; the final standings are at GET .../standings`, { phase, end: s!.end });
+  if (phase === 'not-started') return refuse('conflict', `${what}: the challenge starts at ${s!.start}`, { phase, start: s!.start });
+  if (phase === 'ended') return refuse('conflict', `${what}: the challenge ended at ${s!.end}; the final standings are at GET .../standings`, { phase, end: s!.end });
   return null;
 }
 

@@ -99,6 +99,8 @@ export const Post = z.object({
   createdAt: z.string(),
   editedAt: z.string().nullable(),
   hidden: Hidden.nullable(),
+  /** When an organizer's post was pinned (rulings, final standings); null for others. */
+  pinnedAt: z.string().nullable(),
   url: z.string(),
 });
 export type Post = z.infer<typeof Post>;
@@ -115,6 +117,8 @@ export const PostSummary = z.object({
   revision: z.number().int(),
   createdAt: z.string(),
   hidden: Hidden.nullable(),
+  /** When an organizer's post was pinned (rulings, final standings); null for others. */
+  pinnedAt: z.string().nullable(),
   url: z.string(),
 });
 export type PostSummary = z.infer<typeof PostSummary>;

@@ -161,7 +161,7 @@ export async function hidePost({ db, actor }: OperationCtx, slug: string, id: nu
 export async function listThreads(
   { db, actor }: OperationCtx,
   slug: string,
-  f: { tag: string | null; author: string | null; beforeId: number | null; limit: number },
+  f: { tag: string | null; author: string | null; beforeId: number | null; limit: number; pinned?: boolean | undefined },
 ): Promise<{ access: CollabAccess; rows: PostRow[] }> {
   const a = await access(db, slug, actor);
   return { access: a, rows: await store.listThreads(db, a.collab.id, { ...f, limit: f.limit + 1 }) };

@@ -3,7 +3,7 @@ import {
   cancelAction,
   enforce,
   leaderboardCutoff,
-  scheduleRefusal,
+  mayWorkNow,
   jobSponsor,
   mayCancelJob,
   mayQueueJob,
@@ -89,8 +89,7 @@ export async function queueJob(ctx: OperationCtx, slug: string, req: { submissio
       withdrawn: submission.withdrawn_at !== null },
   };
   enforce(mayQueueJob(facts));
-  const closed = scheduleRefusal(challenge.schedule, new Date(), a.role, 'no new jobs');
-  if (closed) throw closed;
+  enforce(mayWorkNow(challenge.schedule, new Date(), a.role, 'no new jobs'));
   const jobId = await ctx.db.transaction((tx) =>
     insertQueuedJob(tx, { collab: a.collab, submission, split: req.split, visibility, repeats, requestedBy: requester(a), sponsorId: jobSponsor(facts), rerunOf: null }));
   return { access: a, jobId };

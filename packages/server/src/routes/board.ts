@@ -48,6 +48,7 @@ export function postOut(p: PostRow, role: Role | null, slug: string): Post {
     createdAt: isoReq(p.created_at),
     editedAt: iso(p.edited_at),
     hidden: hiddenOut(p),
+    pinnedAt: iso(p.pinned_at),
     url: boardLinks(slug).post(p.id),
   };
 }
@@ -70,6 +71,7 @@ export function summaryOut(p: PostRow, role: Role | null, slug: string): PostSum
     revision: p.revision,
     createdAt: isoReq(p.created_at),
     hidden: hiddenOut(p),
+    pinnedAt: iso(p.pinned_at),
     url: boardLinks(slug).post(p.id),
   };
 }
@@ -83,7 +85,7 @@ export function mountBoard(app: Hono<AppEnv>) {
   mount(app, r.listThreads, async ({ actor, params, query, services: { db } }) => {
     const [before] = threadsCursor.decode(query.cursor) ?? [null];
     const { access: a, rows } = await board.listThreads({ db, actor }, params.collab, {
-      tag: query.tag ?? null, author: query.author ?? null, beforeId: before, limit: query.limit,
+      tag: query.tag ?? null, author: query.author ?? null, beforeId: before, limit: query.limit, pinned: query.pinned,
     });
     const page = rows.slice(0, query.limit);
     return {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { AgoraError, cursorCodec, looksLikeText, scheduleRefusal, submissionRoutes as r, type SubmissionMeta } from '@agora/core';
+import { AgoraError, cursorCodec, looksLikeText, enforce, mayWorkNow, submissionRoutes as r, type SubmissionMeta } from '@agora/core';
 import {
   appendEvent,
   existingSubmissionIds,
@@ -31,8 +31,7 @@ const GZIP_TYPES = /^application\/(gzip|x-gzip|x-tar\+gzip|octet-stream)\b/i;
 
 /** The challenge's schedule: participants submit only between its start and its end. */
 function submissionsOpen(a: CollabAccess): void {
-  const closed = scheduleRefusal(a.collab.challenge.schedule, new Date(), a.role, 'no new submissions');
-  if (closed) throw closed;
+  enforce(mayWorkNow(a.collab.challenge.schedule, new Date(), a.role, 'no new submissions'));
 }
 
 /** Submissions, their files, bundles and diffs; then the artifacts they reference. */

@@ -6,7 +6,7 @@ const POST_LOCK = 4242010;
 
 export const selectPost = (extra = '') => `
   select p.id, p.collaboration_id, p.author_id, a.handle as author_handle, p.thread_id, p.reply_to, p.title, p.body,
-         p.tags, p.revision, p.edited_at, p.hidden_at, h.handle as hidden_by_handle, p.hidden_reason,
+         p.tags, p.revision, p.edited_at, p.hidden_at, h.handle as hidden_by_handle, p.hidden_reason, p.pinned_at,
          p.reply_count, p.last_activity_at, p.created_at${extra}
   from posts p join participants a on a.id = p.author_id left join participants h on h.id = p.hidden_by`;
 
@@ -84,14 +84,14 @@ export async function newestPostId(db: Queryable, collaborationId: number): Prom
 export async function listThreads(
   db: Queryable,
   collaborationId: number,
-  f: { tag: string | null; author: string | null; beforeId: number | null; limit: number },
+  f: { tag: string | null; author: string | null; beforeId: number | null; limit: number; pinned?: boolean | undefined },
 ): Promise<PostRow[]> {
   return db.query<PostRow>(
     `${selectPost()} where p.collaboration_id = $1 and p.thread_id is null
        and ($2::text is null or p.tags @> array[$2::text]) and ($3::text is null or a.handle = $3)
-       and ($4::int is null or p.id < $4)
+       and ($4::int is null or p.id < $4) and ($6::boolean is null or (p.pinned_at is not null) = $6)
      order by p.id desc limit $5`,
-    [collaborationId, f.tag, f.author, f.beforeId, f.limit],
+    [collaborationId, f.tag, f.author, f.beforeId, f.limit, f.pinned ?? null],
   );
 }
 

@@ -14,6 +14,8 @@ export interface PostRow {
   hidden_at: Date | null;
   hidden_by_handle: string | null;
   hidden_reason: string | null;
+  /** Set on rulings and final standings (decision 0120): shown first by the board's readers. */
+  pinned_at: Date | null;
   reply_count: number;
   last_activity_at: Date;
   created_at: Date;

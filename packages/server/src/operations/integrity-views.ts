@@ -1,14 +1,26 @@
 import {
-  AgoraError, bestOverTime, descendants, guardrailBetter, leaderboardCutoff, mean, paretoFront,
-  type Badge, type Infer, type LineageNode, type Routes,
+  AgoraError, bestOverTime, boardLinks, descendants, guardrailBetter, leaderboardCutoff, mean, paretoFront,
+  type Badge, type Infer, type LineageNode, type Routes, type SubmissionStanding,
 } from '@agora/core';
-import { lineageRows, privateOutcomes, scoredResults, type Db, type PrivateOutcomeRow } from '@agora/store';
-import type { CollabAccess } from '../collab.ts';
-import { isoReq } from '../collab.ts';
-import { standingOut } from './rulings.ts';
+import { lineageRows, privateOutcomes, scoredResults, type PrivateOutcomeRow, type StandingRow } from '@agora/store/integrity';
+import { access, isoReq, type CollabAccess } from '../collab.ts';
+import type { OperationCtx } from './board.ts';
 import { privateSplits, rankedPools, unrankedPools, type Pool } from './scores.ts';
 
-/** The read views of issue 11: lineage, frontier, progress. Non-organizers read public splits only. */
+/**
+ * The read views of issue 11: lineage, frontier, progress. They are computed (ranked pools, a
+ * front), not rows, so they answer the response shape. Non-organizers read public splits only.
+ */
+
+export function standingOut(r: StandingRow, slug: string): SubmissionStanding {
+  return {
+    state: r.invalidated_at ? 'invalid' : r.withdrawn_at ? 'withdrawn' : 'valid',
+    invalidatedBy: r.invalid_by !== null && r.invalidated_at && r.invalid_post_id !== null
+      ? { rulingId: r.invalid_by, postId: r.invalid_post_id, postUrl: boardLinks(slug).post(r.invalid_post_id), at: isoReq(r.invalidated_at) }
+      : null,
+    withdrawn: r.withdrawn_at ? { at: isoReq(r.withdrawn_at), reason: r.withdrawn_reason } : null,
+  };
+}
 
 function readableSplit(a: CollabAccess, split: string): void {
   const s = a.collab.challenge.splits?.[split];
@@ -28,7 +40,8 @@ function verdictOf(o: PrivateOutcomeRow | undefined): Badge | null {
   return o.passed_at ? 'verified' : null;
 }
 
-export async function lineage(db: Db, a: CollabAccess, q: { of?: number | undefined; split: string }): Promise<Infer<Routes['lineage']['response']>> {
+export async function lineage({ db, actor }: OperationCtx, slug: string, q: { of?: number | undefined; split: string }): Promise<Infer<Routes['lineage']['response']>> {
+  const a = await access(db, slug, actor);
   readableSplit(a, q.split);
   const challenge = a.collab.challenge;
   const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
@@ -78,7 +91,8 @@ export async function lineage(db: Db, a: CollabAccess, q: { of?: number | undefi
   return { metric: metricOf(a), split: q.split, nodes };
 }
 
-export async function frontier(db: Db, a: CollabAccess, q: { split: string; hardware?: string | undefined }): Promise<Infer<Routes['frontier']['response']>> {
+export async function frontier({ db, actor }: OperationCtx, slug: string, q: { split: string; hardware?: string | undefined }): Promise<Infer<Routes['frontier']['response']>> {
+  const a = await access(db, slug, actor);
   readableSplit(a, q.split);
   const challenge = a.collab.challenge;
   const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
@@ -120,7 +134,8 @@ const publicSplit = (a: CollabAccess) =>
     ? 'public'
     : Object.entries(a.collab.challenge.splits ?? {}).find(([, s]) => s.visibility === 'public')![0];
 
-export async function progress(db: Db, a: CollabAccess, q: { hardware?: string | undefined }): Promise<Infer<Routes['progress']['response']>> {
+export async function progress({ db, actor }: OperationCtx, slug: string, q: { hardware?: string | undefined }): Promise<Infer<Routes['progress']['response']>> {
+  const a = await access(db, slug, actor);
   const challenge = a.collab.challenge;
   const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
   const [rows, results, outcomes] = await Promise.all([

@@ -1,10 +1,10 @@
 import { AgoraError, boardLinks, schedulePhase, standingsPostBody, type Infer, type Routes } from '@agora/core';
+import { appendEvent } from '@agora/store';
 import {
-  appendEvent, finalStandings, insertFinalStandings, lineageRows, lockStandings, privateOutcomes, scoredResults,
-  type Db, type FinalStandingsRow,
-} from '@agora/store';
-import type { CollabAccess } from '../collab.ts';
-import { isoReq } from '../collab.ts';
+  finalStandings, insertFinalStandings, lineageRows, lockStandings, privateOutcomes, scoredResults, type FinalStandingsRow,
+} from '@agora/store/integrity';
+import { access, accessAs, isoReq, type CollabAccess } from '../collab.ts';
+import type { OperationCtx } from './board.ts';
 import { writePinnedPost } from './pinned-post.ts';
 import { privateSplits, rankedPools } from './scores.ts';
 
@@ -13,7 +13,11 @@ import { privateSplits, rankedPools } from './scores.ts';
 type Standings = Infer<Routes['finalStandings']['response']>;
 type StandingEntries = Standings['entries'];
 
-export function scheduleOut(a: CollabAccess, now = new Date()): Infer<Routes['schedule']['response']> {
+export async function schedule({ db, actor }: OperationCtx, slug: string): Promise<Infer<Routes['schedule']['response']>> {
+  return scheduleOut(await access(db, slug, actor));
+}
+
+function scheduleOut(a: CollabAccess, now = new Date()): Infer<Routes['schedule']['response']> {
   const s = a.collab.challenge.schedule;
   return { start: s?.start ?? null, freeze: s?.freeze ?? null, end: s?.end ?? null, phase: schedulePhase(s, now), now: now.toISOString() };
 }
@@ -25,14 +29,15 @@ function standingsOut(row: FinalStandingsRow, slug: string): Standings {
   };
 }
 
-export async function readFinalStandings(db: Db, a: CollabAccess): Promise<Standings> {
+export async function readFinalStandings({ db, actor }: OperationCtx, slug: string): Promise<Standings> {
+  const a = await access(db, slug, actor);
   const row = await finalStandings(db, a.collab.id);
   if (!row) throw new AgoraError('not_found', `the final standings of "${a.collab.slug}" are not published (schedule phase: ${scheduleOut(a).phase})`);
   return standingsOut(row, a.collab.slug);
 }
 
-export async function finalize(db: Db, a: CollabAccess & { actor: { participantId: number } }, split: string): Promise<Infer<Routes['finalizeStandings']['response']>> {
-  if (a.role !== 'organizer') throw new AgoraError('forbidden', `only organizers publish the final standings; you are ${a.role ?? 'not a member'}`);
+export async function finalize({ db, actor }: OperationCtx, slug: string, split: string): Promise<Infer<Routes['finalizeStandings']['response']>> {
+  const a = await accessAs(db, slug, actor, 'organizer');
   const challenge = a.collab.challenge;
   if (challenge.splits?.[split]?.visibility !== 'public') throw new AgoraError('validation_failed', `"${split}" is not a public split of this challenge`, { split });
   const phase = schedulePhase(challenge.schedule, new Date());

@@ -1,8 +1,9 @@
 import { AgoraError, parseReferences } from '@agora/core';
-import { appendEvent, pinPost, type Queryable } from '@agora/store';
+import { appendEvent, type Queryable } from '@agora/store';
+import { pinPost } from '@agora/store/integrity';
 import { insertPost, insertPostRevision, lockPostWrites } from '@agora/store/board';
 import { replaceEdges } from '@agora/store/references';
-import { resolveReferences } from '../operations/references.ts';
+import { resolveReferences } from './references.ts';
 
 /**
  * Writes a pinned thread by an organizer inside the caller's transaction, as the board writes any

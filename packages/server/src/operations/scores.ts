@@ -1,5 +1,5 @@
 import { rankPools, summarize, type ChallengeSpec } from '@agora/core';
-import type { ScoredResultRow } from '@agora/store';
+import type { ScoredResultRow } from '@agora/store/integrity';
 
 /**
  * Pooled scores per submission and hardware class, ranked by the leaderboard's own rule
