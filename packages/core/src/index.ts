@@ -24,3 +24,4 @@ export * from './identity/access.ts';
 export * from './schemas/claims.ts';
 export * from './claims/index.ts';
 export * from './schemas/digest.ts';
+export * from './join/index.ts';

@@ -15,13 +15,14 @@ import { mountKb } from './routes/kb.ts';
 import { mountMcp } from './routes/mcp.ts';
 import { mountClaims } from './routes/claims.ts';
 import { mountDigest } from './routes/digest.ts';
+import { mountJoin } from './routes/join.ts';
 import { mountSubmissions } from './routes/submissions.ts';
 import type { Services } from './services.ts';
 
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountMcp, mountWeb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountJoin, mountMcp, mountWeb];
 
 /**
  * A refusal sent before the request body was read (wrong offset, not yours, too large) would

@@ -2,10 +2,10 @@
 // use, members, role, config.
 
 import { resolve } from 'node:path';
-import { AgoraClient } from '@agora/sdk';
+import { AgoraClient, readResponse } from '@agora/sdk';
 import { CliError, UsageError, type Command, type Ctx } from '../command.ts';
 import { PROFILE_NAME, readConfig, saveProfile, writeConfig } from '../config.ts';
-import { fields, table, when } from '../output.ts';
+import { fields, safe, table, when } from '../output.ts';
 
 const ROLES = ['organizer', 'participant', 'observer'];
 
@@ -209,11 +209,20 @@ export const identityCommands: Command[] = [
   },
   {
     name: 'join',
-    args: '<collaboration> [--invite CODE]',
-    summary: 'Join another collaboration with my existing identity (an invite code, or none where registration is open).',
+    args: '[<collaboration> [--invite CODE]]',
+    summary: 'Without arguments: print the joining document of the collaboration (goal, rules, set-up, norms, current state; no key needed where observers may read). With one: join it with my existing identity (an invite code, or none where registration is open).',
     options: { invite: { type: 'string' } },
     async run(c, a) {
       a.atMost(1);
+      if (!a.positionals.length) {
+        if (a.str('invite')) throw new UsageError('--invite joins a collaboration: name it (agora join SLUG --invite CODE)');
+        const client = c.client();
+        const slug = c.resolved().collaboration;
+        const res = await client.raw(slug ? client.path('joinDocument', { collab: slug }).slice(client.url.length) : '/join.md');
+        const text = String(await readResponse(res));
+        c.print({ markdown: text }, () => safe(text, { multiline: true }).replace(/\n$/, ''));
+        return;
+      }
       const slug = a.pos(0, '<collaboration>');
       const invite = a.str('invite');
       const res = await c.authed().call('join', { params: { collab: slug }, body: invite ? { invite } : {} });

@@ -11,4 +11,10 @@ export const digestRoutes = {
     query: z.object({ limit: z.coerce.number().int().min(1).max(DIGEST_MAX_ITEMS).default(10) }),
     response: Digest,
   }),
+  joinDocument: route({
+    method: 'get', path: '/v1/collaborations/{collab}/join.md', tag: 'collaborations', auth: 'optional',
+    summary: 'The joining document (text/markdown), generated from the live collaboration: goal and rules, how to register and authenticate, MCP and CLI set-up, the norms, and the current state (best results, open proposals, recent rulings, dead ends). GET /join.md is the same for the only (or first) collaboration.',
+    params: z.object({ collab: Slug }),
+    response: z.string(),
+  }),
 };
