@@ -12,6 +12,7 @@ export const errorStatus = {
   gone: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  range_not_satisfiable: 416,
   unprocessable: 422,
   quota_exceeded: 429,
   rate_limited: 429,

@@ -56,7 +56,29 @@ const pgErrors: Record<string, [ErrorCode, string]> = {
   '22P02': ['validation_failed', 'a value has the wrong format'],
   '22003': ['validation_failed', 'a number is out of range'],
   '40001': ['conflict', 'a concurrent change got there first; try again'],
+  // Text with NUL (0x00) or bytes that are not UTF-8; jsonb with \u0000. The schemas refuse NUL first (mount.ts).
+  '22021': ['validation_failed', 'a text value holds a NUL character (0x00) or bytes that are not UTF-8, which the database cannot store'],
+  '22P05': ['validation_failed', 'a JSON value holds \\u0000 (NUL), which the database cannot store'],
 };
+
+/**
+ * Seconds a refused caller should wait (Retry-After on every 429): what the refusal says, else
+ * until `nextFreesAt`, else a minute (limits freed by the caller's own action, such as completing an upload).
+ */
+export function retryAfterSeconds(details: unknown, now = Date.now()): number {
+  const d = (details ?? {}) as { retryAfterSeconds?: unknown; nextFreesAt?: unknown };
+  if (typeof d.retryAfterSeconds === 'number' && Number.isFinite(d.retryAfterSeconds)) return Math.max(1, Math.ceil(d.retryAfterSeconds));
+  const at = typeof d.nextFreesAt === 'string' ? Date.parse(d.nextFreesAt) : NaN;
+  if (Number.isFinite(at)) return Math.max(1, Math.ceil((at - now) / 1000));
+  return 60;
+}
+
+/** The database's refusal of the caller's input as a typed error, or null for anything else. */
+export function databaseRefusal(err: unknown): AgoraError | null {
+  const pgCode = (err as { code?: unknown } | null)?.code;
+  const known = typeof pgCode === 'string' ? pgErrors[pgCode] : undefined;
+  return known ? new AgoraError(known[0], known[1]) : null;
+}
 
 export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -67,6 +89,8 @@ export function createApp(services: Services): Hono<AppEnv> {
     // A key that is present but bad is refused even where no key is needed: silent downgrade to anonymous would hide mistakes.
     const runner = key && isRunnerToken(key) ? await authenticateRunner(services.db, key) : null;
     c.set('runner', runner);
+    // Runner tokens open the /v1/runner routes and nothing else; the stream routes, mounted by hand, included.
+    if (runner && !c.req.path.startsWith('/v1/runner/')) throw new AgoraError('unauthorized', 'a runner token works only on the /v1/runner routes');
     c.set('actor', key && !runner ? await authenticate(services.db, key) : null);
     await next();
   });
@@ -79,11 +103,13 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.onError(async (err, c) => {
     await discardUnreadBody(c.req.raw);
     if (err instanceof AgoraError) {
+      if (err.status === 429) c.header('retry-after', String(retryAfterSeconds(err.details)));
+      // A body refused as too large may still be arriving: close the connection rather than read the rest.
+      if (err.status === 413) c.header('connection', 'close');
       return c.json({ error: { code: err.code, message: err.message, details: err.details } }, err.status as 400);
     }
-    const pgCode = (err as { code?: unknown }).code;
-    const known = typeof pgCode === 'string' ? pgErrors[pgCode] : undefined;
-    if (known) return c.json({ error: { code: known[0], message: known[1], details: null } }, (known[0] === 'conflict' ? 409 : known[0] === 'not_found' ? 404 : 400) as 400);
+    const refusal = databaseRefusal(err);
+    if (refusal) return c.json({ error: { code: refusal.code, message: refusal.message, details: null } }, refusal.status as 400);
     // Unexpected errors: the message may name server paths or private data, so the caller gets an id to report instead.
     const ref = Math.random().toString(36).slice(2, 10);
     console.error(`[agora] internal error ${ref} on ${c.req.method} ${c.req.path}:`, err);

@@ -20,12 +20,72 @@ export interface HandlerCtx<R extends RouteDef> {
 
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
-function validate<T extends z.ZodType>(schema: T, input: unknown, where: string): z.infer<T> {
+/**
+ * Where a NUL character (U+0000) sits in an input, or null. PostgreSQL cannot store it in text or
+ * jsonb, and no name, title or body needs it: every route refuses it here, before any schema or
+ * query sees it (issue 12: it used to reach the database and come back as 500).
+ */
+export function findNul(input: unknown, path: string[] = []): string[] | null {
+  if (typeof input === 'string') return input.includes('\u0000') ? path : null;
+  if (Array.isArray(input)) {
+    for (let i = 0; i < input.length; i++) {
+      const at = findNul(input[i], [...path, String(i)]);
+      if (at) return at;
+    }
+    return null;
+  }
+  if (input && typeof input === 'object') {
+    for (const [k, v] of Object.entries(input)) {
+      if (k.includes('\u0000')) return [...path, JSON.stringify(k)];
+      const at = findNul(v, [...path, k]);
+      if (at) return at;
+    }
+  }
+  return null;
+}
+
+function validate<T extends z.ZodType>(schema: T, input: unknown, where: string, refuseNul: boolean): z.infer<T> {
+  const nulAt = refuseNul ? findNul(input) : null;
+  if (nulAt) {
+    const path = [where, ...nulAt].join('.');
+    throw new AgoraError('validation_failed', `invalid ${where}: ${path}: text may not contain control characters such as NUL (\\u0000)`, {
+      issues: [{ path, message: 'NUL character (\\u0000) in text', code: 'nul_character' }],
+    });
+  }
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join('.'), message: i.message, code: i.code }));
   const first = issues[0]!;
   throw new AgoraError('validation_failed', `invalid ${where}: ${first.path}: ${first.message}`, { issues });
+}
+
+/**
+ * The request body, refused (413) as soon as more than `limit` bytes arrived: a chunked body
+ * without Content-Length is not read in full first. The connection is closed after the answer,
+ * so the rest of the body is never read.
+ */
+async function readAtMost(req: Request, limit: number): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      reader.releaseLock();
+      throw tooLarge(limit);
+    }
+    parts.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
@@ -35,8 +95,7 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
   }
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > JSON_BODY_LIMIT) throw tooLarge(JSON_BODY_LIMIT);
-  const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > JSON_BODY_LIMIT) throw tooLarge(JSON_BODY_LIMIT);
+  const buf = await readAtMost(c.req.raw, JSON_BODY_LIMIT);
   const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
   if (!text.trim()) return {};
   try {
@@ -62,9 +121,11 @@ export function mount<R extends RouteDef>(
     const runner = c.get('runner');
     if (def.auth === 'runner' && !runner) throw new AgoraError('unauthorized', 'this route needs a runner token: Authorization: Bearer agora_runner_...');
     if (def.auth !== 'runner' && runner) throw new AgoraError('unauthorized', 'a runner token works only on the /v1/runner routes');
-    const params = def.params ? validate(def.params, c.req.param(), 'path') : undefined;
-    const query = def.query ? validate(def.query, c.req.query(), 'query') : undefined;
-    const body = def.body && !def.rawBody ? validate(def.body, await readJson(c), 'body') : undefined;
+    // Runners relay what a submission printed (log lines may hold NUL): their schemas clean it instead.
+    const refuseNul = def.auth !== 'runner';
+    const params = def.params ? validate(def.params, c.req.param(), 'path', refuseNul) : undefined;
+    const query = def.query ? validate(def.query, c.req.query(), 'query', refuseNul) : undefined;
+    const body = def.body && !def.rawBody ? validate(def.body, await readJson(c), 'body', refuseNul) : undefined;
     const out = await handler({ params, query, body, actor, runner, services: c.get('services'), c } as HandlerCtx<R>);
     if (out instanceof Response) return out;
     // Parsing the response strips any field the schema does not name: nothing leaks by accident.

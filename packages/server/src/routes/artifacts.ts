@@ -37,7 +37,8 @@ export function mountArtifacts(app: Hono<AppEnv>) {
     const size = x.size_bytes;
     const headers = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', etag: `"${x.sha256}"`, 'content-disposition': 'attachment' };
     const range = parseRange(c.req.header('range'), size);
-    if (range.kind === 'unsatisfiable') return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } });
+    if (range.kind === 'unsatisfiable')
+      return c.json({ error: { code: 'range_not_satisfiable', message: `the range ${c.req.header('range')!.slice(0, 60)} lies outside the ${size} bytes of artifact ${x.sha256}`, details: { size } } }, 416, { 'content-range': `bytes */${size}` });
     if (range.kind === 'part')
       return streamResponse(await artifacts.get(x.sha256, { start: range.start, end: range.end }), {
         ...headers, 'content-length': String(range.end - range.start + 1), 'content-range': `bytes ${range.start}-${range.end}/${size}`,
