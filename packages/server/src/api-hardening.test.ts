@@ -124,6 +124,17 @@ describe('API hardening (issue 12)', () => {
     assert.ok(pulled < total / 4, `the server read ${pulled} bytes of a ${total}-byte body before refusing it`);
   });
 
+  test('a JSON body that is not valid UTF-8 is refused (400), not stored with U+FFFD in place of its bytes', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"title":"latin-1 ','utf8'), Buffer.from([0xe9, 0xff]), Buffer.from('","body":"x"}')]);
+    const res = await fetch(`${t.url}/v1/collaborations/${t.collab}/posts`, {
+      method: 'POST', headers: alice.headers({ 'content-type': 'application/json' }), body: new Uint8Array(bytes),
+    });
+    const e = await errorOf(res);
+    assert.equal(e.status, 400, `${e.code} ${e.message}`);
+    assert.equal(e.code, 'bad_request');
+    assert.match(e.message, /UTF-8/);
+  });
+
   test('a truncated gzip (a prefix of a valid bundle) is refused with 422, not stored', async () => {
     const files = Array.from({ length: 4 }, (_, i) => tarEntry(`f${i}.txt`, `file ${i} `.repeat(200 + i * 50)));
     const whole = gzipSync(Buffer.concat([...files, Buffer.alloc(1024)]));
@@ -176,5 +187,24 @@ describe('API hardening (issue 12)', () => {
     const e = await errorOf(res);
     assert.equal(e.status, 416);
     assert.equal(e.code, 'range_not_satisfiable');
+  });
+
+  // Last: it leaves this address waiting, for every key.
+  test('wrong keys in a row are slowed down: after 10, the address waits (429, Retry-After), whatever key it sends', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 30; i++) {
+      const res = await fetch(`${t.url}/v1/me`, { headers: { authorization: `Bearer agora_${1000 + i}_${'x'.repeat(43)}` } });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+      await res.arrayBuffer();
+    }
+    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401), 'the first ten are plain refusals');
+    assert.deepEqual(statuses.slice(10), Array(20).fill(429), 'then the address waits');
+    assert.match(retryAfter ?? '(none)', /^[1-9]\d*$/);
+    const mine = await fetch(`${t.url}/v1/me`, { headers: alice.headers() });
+    assert.equal(mine.status, 429, 'a correct key from the waiting address is refused too: the answer tells a guesser nothing');
+    await mine.arrayBuffer();
+    assert.equal((await fetch(`${t.url}/healthz`)).status, 200, 'requests without a key still pass');
   });
 });

@@ -1,6 +1,7 @@
 import { AgoraError, type ErrorCode } from '@agora/core';
 import { Hono } from 'hono';
 import { authenticate, authenticateRunner, bearer, isRunnerToken } from './auth.ts';
+import { AuthThrottle } from './auth-throttle.ts';
 import type { AppEnv } from './mount.ts';
 import { openApiDocument } from './openapi.ts';
 import { mountBoard } from './routes/board.ts';
@@ -83,15 +84,26 @@ export function databaseRefusal(err: unknown): AgoraError | null {
 export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  const throttle = new AuthThrottle();
   app.use('*', async (c, next) => {
     c.set('services', services);
     const key = bearer(c.req.header('authorization'));
+    const address = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? 'in-process';
+    if (key) throttle.check(address);
     // A key that is present but bad is refused even where no key is needed: silent downgrade to anonymous would hide mistakes.
-    const runner = key && isRunnerToken(key) ? await authenticateRunner(services.db, key) : null;
+    let runner: Awaited<ReturnType<typeof authenticateRunner>> | null = null;
+    let actor: Awaited<ReturnType<typeof authenticate>> | null = null;
+    try {
+      if (key && isRunnerToken(key)) runner = await authenticateRunner(services.db, key);
+      else if (key) actor = await authenticate(services.db, key);
+    } catch (err) {
+      if (err instanceof AgoraError && err.code === 'unauthorized') throttle.failed(address);
+      throw err;
+    }
     c.set('runner', runner);
     // Runner tokens open the /v1/runner routes and nothing else; the stream routes, mounted by hand, included.
     if (runner && !c.req.path.startsWith('/v1/runner/')) throw new AgoraError('unauthorized', 'a runner token works only on the /v1/runner routes');
-    c.set('actor', key && !runner ? await authenticate(services.db, key) : null);
+    c.set('actor', actor);
     await next();
   });
 

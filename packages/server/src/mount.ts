@@ -96,7 +96,14 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > JSON_BODY_LIMIT) throw tooLarge(JSON_BODY_LIMIT);
   const buf = await readAtMost(c.req.raw, JSON_BODY_LIMIT);
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(buf);
+  // Bytes that are not UTF-8 are refused, not replaced by U+FFFD: a client's encoding bug surfaces
+  // at once instead of changing what it wrote (decision 0082).
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
+  } catch {
+    throw new AgoraError('bad_request', 'the JSON body is not valid UTF-8');
+  }
   if (!text.trim()) return {};
   try {
     return JSON.parse(text);
