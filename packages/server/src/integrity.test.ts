@@ -261,10 +261,13 @@ describe('integrity: the schedule', () => {
     const waiting = await t.admin.call('finalizeStandings', { params: P, body: {} });
     assert.equal(waiting.standings, null);
     assert.deepEqual(waiting.unverified.map((u) => u.submissionId).sort(), [...entries].sort());
+    assert.equal(waiting.queuedJobs.length, 3, 'a private verification job for each ranked entry');
+    assert.deepEqual((await t.admin.call('finalizeStandings', { params: P, body: {} })).queuedJobs, [], 'none queued twice');
     // Verification: the overfit one fails its private guardrail.
-    for (const [i, id] of entries.entries()) {
-      await t.admin.call('createJob', { params: P, body: { submissionId: id, split: 'private' } });
-      await runNext(runner, [1, 1, 1], undefined, i !== 2);
+    for (const id of waiting.queuedJobs) {
+      const job = await t.admin.call('getJob', { params: { ...P, id } });
+      assert.deepEqual([job.split, job.charged], ['private', false]);
+      await runNext(runner, [1, 1, 1], undefined, job.submissionId !== entries[2]);
     }
     const done = await t.admin.call('finalizeStandings', { params: P, body: {} });
     assert.deepEqual(done.standings!.entries.map((e) => [e.place, e.submissionId]), [[1, entries[0]], [2, entries[1]]]);

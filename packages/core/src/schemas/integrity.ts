@@ -242,7 +242,8 @@ export const Unverified = z.object({ submissionId: z.number().int(), hardwareCla
 export const FinalizeResponse = z.object({
   /** Published now, or null when some ranked entries still await private verification. */
   standings: FinalStandings.nullable(),
-  /** Ranked entries without a passing private result yet (verification jobs were queued for them). */
+  /** Ranked entries without a private result yet; the call queues their verification jobs (uncharged, once). */
   unverified: z.array(Unverified),
+  /** The private-split jobs this call queued. */
   queuedJobs: z.array(z.number().int()),
 });

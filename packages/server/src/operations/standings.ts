@@ -1,10 +1,11 @@
 import { AgoraError, boardLinks, schedulePhase, standingsPostBody, type Infer, type Routes } from '@agora/core';
 import { appendEvent } from '@agora/store';
 import {
-  finalStandings, insertFinalStandings, lineageRows, lockStandings, privateOutcomes, scoredResults, type FinalStandingsRow,
+  finalStandings, insertFinalStandings, lineageRows, lockStandings, pendingPrivateJobs, privateOutcomes, scoredResults, type FinalStandingsRow,
 } from '@agora/store/integrity';
 import { access, accessAs, isoReq, type CollabAccess } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
+import { queueJob } from './jobs.ts';
 import { writePinnedPost } from './pinned-post.ts';
 import { privateSplits, rankedPools } from './scores.ts';
 
@@ -43,7 +44,7 @@ export async function finalize({ db, actor }: OperationCtx, slug: string, split:
   const phase = schedulePhase(challenge.schedule, new Date());
   if (phase !== 'ended')
     throw new AgoraError('conflict', challenge.schedule?.end ? `the challenge ends at ${challenge.schedule.end}; final standings come after` : 'this challenge has no end in its schedule', { phase });
-  return db.transaction(async (tx) => {
+  const published = await db.transaction(async (tx) => {
     await lockStandings(tx, a.collab.id);
     if (await finalStandings(tx, a.collab.id)) throw new AgoraError('conflict', 'the final standings are already published; they do not change');
     const end = new Date(challenge.schedule!.end!);
@@ -56,7 +57,7 @@ export async function finalize({ db, actor }: OperationCtx, slug: string, split:
     const ranked = rankedPools(results, challenge).filter((p) => p.rank !== null);
     const unverified = ranked.filter((p) => !verdict.get(p.submissionId)?.passed_at && !verdict.get(p.submissionId)?.failed)
       .map((p) => ({ submissionId: p.submissionId, hardwareClass: p.hardwareClass }));
-    if (unverified.length) return { standings: null, unverified, queuedJobs: [] };
+    if (unverified.length) return { standings: null, unverified, queuedJobs: null };
     // Re-rank without the entries whose private result failed: places among the verified only.
     const verified = new Set(ranked.filter((p) => !verdict.get(p.submissionId)!.failed).map((p) => p.submissionId));
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -71,6 +72,17 @@ export async function finalize({ db, actor }: OperationCtx, slug: string, split:
     const postId = await writePinnedPost(tx, { collabId: a.collab.id, authorId: me, title: 'Final standings', body, tags: ['result'] });
     await insertFinalStandings(tx, { collabId: a.collab.id, publishedBy: me, postId, split, entries });
     await appendEvent(tx, { collaborationId: a.collab.id, actorId: me, type: 'standings.published', subject: `#p${postId}`, payload: { postId, split, entries: entries.length } });
-    return { standings: standingsOut((await finalStandings(tx, a.collab.id))!, a.collab.slug), unverified: [], queuedJobs: [] };
+    return { standings: standingsOut((await finalStandings(tx, a.collab.id))!, a.collab.slug), unverified: [], queuedJobs: null };
   });
+  if (published.standings) return { ...published, queuedJobs: [] };
+  // Every ranked entry is verified before publication: queue the private runs still missing
+  // (uncharged, as the organizer's verification), one per entry, none twice.
+  const privateSplit = privateSplits(challenge)[0];
+  const pending = new Set(privateSplit ? await pendingPrivateJobs(db, a.collab.id, privateSplits(challenge)) : []);
+  const queuedJobs: number[] = [];
+  for (const id of new Set(published.unverified.map((u) => u.submissionId))) {
+    if (!privateSplit || pending.has(id)) continue;
+    queuedJobs.push((await queueJob({ db, actor }, slug, { submissionId: id, split: privateSplit })).jobId);
+  }
+  return { ...published, queuedJobs };
 }

@@ -92,3 +92,12 @@ export async function standingRows(db: Queryable, collabId: number, ids: number[
      from submissions s left join rulings r on r.id = s.invalid_by where s.collaboration_id = $1 and s.id = any($2::int[])`,
     [collabId, ids]);
 }
+
+/** Submissions with a private-split job still queued or running: their verification is on its way. */
+export async function pendingPrivateJobs(db: Queryable, collabId: number, privateSplits: string[]): Promise<number[]> {
+  if (!privateSplits.length) return [];
+  const rows = await db.query<{ submission_id: number }>(
+    `select distinct submission_id from jobs where collaboration_id = $1 and split = any($2::text[]) and state in ('queued', 'running')`,
+    [collabId, privateSplits]);
+  return rows.map((r) => r.submission_id);
+}
