@@ -7,6 +7,7 @@ import { createApp } from './app.ts';
 import { issueKey } from './auth.ts';
 import { EventHub } from './hub.ts';
 import { Scratch } from './scratch.ts';
+import { startMaintenance } from './maintenance.ts';
 import { startSweeper } from './sweeper.ts';
 import type { ServerConfig, Services } from './services.ts';
 
@@ -43,6 +44,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = opts.db ?? (await openDb(opts.database));
   const services = await createServices(db, { dataDir: opts.dataDir, publicUrl: '' });
   const app = createApp(services);
+  const stopMaintenance = await startMaintenance(db);
   const stopSweeper = opts.sweepIntervalMs === 0 ? async () => {} : startSweeper(db, { intervalMs: opts.sweepIntervalMs ?? 5000 });
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s));
@@ -64,6 +66,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
     async close() {
       await stopSweeper();
+      await stopMaintenance();
       await services.hub.stop();
       // Open SSE streams would hold the server open forever.
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -4,3 +4,4 @@ export * from './migrate.ts';
 export * from './challenge-dir.ts';
 export * from './submissions/index.ts';
 export * from './blobs/index.ts';
+export * from './maintenance.ts';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Db, Queryable } from './db.ts';
+import { analyzeTables } from './maintenance.ts';
 
 const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -50,6 +51,8 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<nu
     });
     if (done) applied.push(m.version);
   }
+  // A migration may fill or index tables; PGlite has no autovacuum to notice.
+  if (applied.length) await analyzeTables(db);
   return applied;
 }
 

@@ -119,7 +119,7 @@ export const boardCommands: Command[] = [
         ];
         const shown = groups.filter(([, g]) => g.total > 0);
         if (!shown.length) return `nothing new since #p${res.since}`;
-        const out = shown.map(([name, g]) => `${name} (${g.total}${g.items.length < g.total ? `, showing ${g.items.length}` : ''}):\n${table(g.items, summaryCols)}`);
+        const out = shown.map(([name, g]) => `${name} (${g.total}${g.totalCapped ? "+" : ""}${g.items.length < g.total ? `, showing ${g.items.length}` : ''}):\n${table(g.items, summaryCols)}`);
         out.push(marked ? `marked read up to #p${marked.lastReadPostId}` : `mark as read: agora board new --mark-read (or agora board mark-read --up-to ${res.upTo})`);
         return out.join('\n\n');
       });

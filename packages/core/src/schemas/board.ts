@@ -139,7 +139,12 @@ export const PostRevision = z.object({
 
 export const SearchHit = PostSummary.extend({ rank: z.number() });
 
-const NewGroup = z.object({ total: z.number().int(), items: z.array(PostSummary) });
+const NewGroup = z.object({
+  /** How many posts are in the group, counted up to 1,000: past that, `totalCapped` and total is 1,000. */
+  total: z.number().int(),
+  totalCapped: z.boolean(),
+  items: z.array(PostSummary),
+});
 
 /** "What is new for me", in the order to read it. A post may appear in more than one group. */
 export const BoardNew = z.object({

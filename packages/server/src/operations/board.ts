@@ -201,25 +201,21 @@ export async function searchPosts(
   return { access: a, rows: await store.searchPosts(db, a.collab.id, { ...f, withHidden: a.role === 'organizer', limit: f.limit + 1 }) };
 }
 
-export type NewForMe = { since: number; upTo: number } & Record<store.NewForMeGroup, { total: number; items: PostRow[] }>;
+export type NewForMe = { since: number; upTo: number } & Record<store.NewForMeGroup, { total: number; capped: boolean; items: PostRow[] }>;
 
-/** What is new for the caller since their read cursor; a post may be in more than one group. */
+/**
+ * What is new for the caller since their read cursor; a post may be in more than one group. Two
+ * statements whatever the history: the window with every group's ids and totals, then their posts.
+ */
 export async function newForMe({ db, actor }: OperationCtx, slug: string, limit: number): Promise<{ access: CollabAccess; news: NewForMe }> {
   const a = await access(db, slug, actor);
-  const me = actor!.participantId;
-  const since = (await store.findReadCursor(db, a.collab.id, me))?.last_read_post_id ?? 0;
-  const upTo = Math.max(since, await store.newestPostId(db, a.collab.id));
-  const w = { collaborationId: a.collab.id, readerId: me, since, upTo, limit };
+  const found = await store.newForMeIds(db, a.collab.id, actor!.participantId, limit);
+  const ids = [...new Set(store.NEW_FOR_ME_GROUPS.flatMap((g) => found.groups[g].ids))];
+  const posts = new Map((await store.findPostsByIds(db, a.collab.id, ids)).map((p) => [p.id, p]));
+  const group = (g: store.NewForMeGroup) => ({ ...found.groups[g], items: found.groups[g].ids.map((id) => posts.get(id)!) });
   return {
     access: a,
-    news: {
-      since,
-      upTo,
-      newThreads: await store.newForMeGroup(db, 'newThreads', w),
-      repliesToMe: await store.newForMeGroup(db, 'repliesToMe', w),
-      mentionsOfMe: await store.newForMeGroup(db, 'mentionsOfMe', w),
-      rulings: await store.newForMeGroup(db, 'rulings', w),
-    },
+    news: { since: found.since, upTo: found.upTo, newThreads: group('newThreads'), repliesToMe: group('repliesToMe'), mentionsOfMe: group('mentionsOfMe'), rulings: group('rulings') },
   };
 }
 

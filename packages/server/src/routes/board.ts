@@ -141,7 +141,7 @@ export function mountBoard(app: Hono<AppEnv>) {
 
   mount(app, r.boardNew, async ({ actor, params, query, services: { db } }) => {
     const { access: a, news } = await board.newForMe({ db, actor }, params.collab, query.limit);
-    const group = (g: { total: number; items: PostRow[] }) => ({ total: g.total, items: g.items.map((p) => summaryOut(p, a.role, a.collab.slug)) });
+    const group = (g: { total: number; capped: boolean; items: PostRow[] }) => ({ total: g.total, totalCapped: g.capped, items: g.items.map((p) => summaryOut(p, a.role, a.collab.slug)) });
     return {
       since: news.since,
       upTo: news.upTo,
