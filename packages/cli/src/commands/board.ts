@@ -114,12 +114,12 @@ export const boardCommands: Command[] = [
       const res = await client.call('boardNew', { params: { collab }, query: limit ? { limit } : {} });
       const marked = a.flag('mark-read') && res.upTo > res.since ? await client.call('markRead', { params: { collab }, body: { upTo: res.upTo } }) : null;
       c.print(marked ? { ...res, markedRead: marked } : res, () => {
-        const groups: Array<[string, { total: number; items: PostSummary[] }]> = [
+        const groups: Array<[string, { total: number; totalCapped: boolean; items: PostSummary[] }]> = [
           ['rulings', res.rulings], ['mentions of me', res.mentionsOfMe], ['replies to me', res.repliesToMe], ['new threads', res.newThreads],
         ];
         const shown = groups.filter(([, g]) => g.total > 0);
         if (!shown.length) return `nothing new since #p${res.since}`;
-        const out = shown.map(([name, g]) => `${name} (${g.total}${g.totalCapped ? "+" : ""}${g.items.length < g.total ? `, showing ${g.items.length}` : ''}):\n${table(g.items, summaryCols)}`);
+        const out = shown.map(([name, g]) => `${name} (${g.total}${g.totalCapped ? '+' : ''}${g.items.length < g.total ? `, showing ${g.items.length}` : ''}):\n${table(g.items, summaryCols)}`);
         out.push(marked ? `marked read up to #p${marked.lastReadPostId}` : `mark as read: agora board new --mark-read (or agora board mark-read --up-to ${res.upTo})`);
         return out.join('\n\n');
       });
