@@ -96,10 +96,20 @@ async function nodeTests(label: string, files: string[], env: Record<string, str
   readSkips(label, skipFile);
   rmSync(skipDir, { recursive: true, force: true });
   const num = (k: string) => Number(new RegExp(`^ℹ ${k} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
-  const t = { passed: num('pass'), failed: num('fail') + num('cancelled'), skipped: num('skipped') + num('todo') };
+  // Node counts skipped tests but not skipped suites (a skipped describe hides its tests): count
+  // every `﹣ name (… ms) # reason` line, suites included, and keep the reasons for the summary.
+  const skips = [...output.matchAll(/^\s*﹣ (.*) \([\d.]+m?s\) # (.*)$/gm)].map((m) => `${m[1]}: ${m[2]}`);
+  const t = { passed: num('pass'), failed: num('fail') + num('cancelled'), skipped: Math.max(num('skipped'), skips.length) + num('todo') };
   if (code !== 0 && t.failed === 0) t.failed = 1; // a crash before any summary still fails the run
   total.passed += t.passed; total.failed += t.failed; total.skipped += t.skipped;
   notes.push(`${label}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
+  for (const [why, n] of countBy(skips)) notes.push(`  skipped${n > 1 ? ` (${n}x)` : ''} ${why}`);
+}
+
+function countBy(items: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of items) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
 }
 
 async function postgresReachable(url: string): Promise<string | null> {

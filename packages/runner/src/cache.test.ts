@@ -14,7 +14,8 @@ import { defaultOfflineCacheDir } from './offline.ts';
 import { hostFingerprint } from './environment.ts';
 import { executeJob, type JobContext } from './job.ts';
 import { LogSink } from './logs.ts';
-import { probeSandboxSync } from './sandbox/sandbox.ts';
+import { probeSandboxSync } from './sandbox/index.ts';
+import { sandboxSkip } from './sandbox/test-gate.ts';
 import { echoClaim, FIXTURES, makeBundle } from './testing.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'agora-cache-test-'));
@@ -94,7 +95,7 @@ function entry(cacheRoot: string, hex: string, mb: number, ageS: number): string
   return dir;
 }
 
-describe('the compile cache, job by job', { skip: !sandbox.available && 'bubblewrap cannot make a sandbox on this host' }, () => {
+describe('the compile cache, job by job', { skip: sandboxSkip() }, () => {
   test('a submission\'s second job is warm with what its first left; another submission starts cold; the private split runs with none', async () => {
     const cacheRoot = join(root, 'c1');
     const a = await submission(11);

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultOfflineCacheDir, exportJob, runOffline, uploadOffline } from './offline.ts';
 import { startRunner } from './runner.ts';
-import { findExecutable } from './sandbox/sandbox.ts';
+import { findExecutable } from './sandbox/index.ts';
 
 /** The repository's challenges/ folder, the default --challenges. */
 export const DEFAULT_CHALLENGES = resolve(dirname(fileURLToPath(import.meta.url)), '../../../challenges');

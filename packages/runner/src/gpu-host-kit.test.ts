@@ -17,14 +17,14 @@ import { readResponse } from '@agora/sdk';
 import { startTestServer, type TestServer } from '../../server/src/testing.ts';
 import { DEFAULT_CHALLENGES } from './cli.ts';
 import { exportJob, uploadOffline } from './offline.ts';
-import { probeSandboxSync } from './sandbox/sandbox.ts';
+import { sandboxSkip } from './sandbox/test-gate.ts';
 
 const ROOT = dirname(DEFAULT_CHALLENGES);
 const TINY = join(DEFAULT_CHALLENGES, 'tiny-lm');
 
 function skipReason(): string | false {
-  const sb = probeSandboxSync();
-  if (!sb.available) return `bubblewrap cannot make a sandbox on this host (${sb.reason ?? 'unknown'})`;
+  const sandbox = sandboxSkip();
+  if (sandbox) return sandbox;
   for (const tool of ['xz', 'git']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is missing (the kit's build needs it)`;
   }

@@ -13,7 +13,7 @@ import { harnessPath, startHarness, type HarnessExit, type HarnessRun } from './
 import type { LogSink } from './logs.ts';
 import { classify, clip, type Classified } from './outcome.ts';
 import { sandboxExecPrefix } from './sandbox/exec.ts';
-import type { SandboxProbe } from './sandbox/sandbox.ts';
+import type { SandboxProbe } from './sandbox/index.ts';
 import { removeTree } from './remove-tree.ts';
 
 export const NO_SANDBOX_REASON = 'runner has no sandbox';

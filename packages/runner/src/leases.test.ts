@@ -7,13 +7,13 @@ import { AgoraApiError } from '@agora/sdk';
 import { sweepOnce } from '../../server/src/sweeper.ts';
 import { startRunner } from './runner.ts';
 import { killPids, processTree } from './sandbox/proctree.ts';
-import { probeSandboxSync } from './sandbox/sandbox.ts';
+import { sandboxSkip } from './sandbox/test-gate.ts';
 import { Testbed, until } from './testbed.ts';
 import { FIXTURES } from './testing.ts';
 
 const CLI = join(import.meta.dirname, 'cli.ts');
 
-describe('leases, dead runners and refusals', { skip: !probeSandboxSync().available && 'bubblewrap cannot make a sandbox on this host' }, () => {
+describe('leases, dead runners and refusals', { skip: sandboxSkip() }, () => {
   const b = new Testbed();
   before(() => b.open());
   after(() => b.close());

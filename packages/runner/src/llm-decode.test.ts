@@ -21,15 +21,15 @@ import { startTestServer, type TestServer } from '../../server/src/testing.ts';
 import { DEFAULT_CHALLENGES } from './cli.ts';
 import { exportJob, runOffline, uploadOffline } from './offline.ts';
 import { startRunner, type RunningRunner } from './runner.ts';
-import { probeSandboxSync } from './sandbox/sandbox.ts';
+import { sandboxSkip } from './sandbox/test-gate.ts';
 import { until } from './testbed.ts';
 
 const SOURCE = join(DEFAULT_CHALLENGES, 'llm-decode');
 const PYTHON = '/usr/bin/python3';
 
 function skipReason(): string | false {
-  const sb = probeSandboxSync();
-  if (!sb.available) return `bubblewrap cannot make a sandbox on this host (${sb.reason ?? 'unknown'})`;
+  const sandbox = sandboxSkip();
+  if (sandbox) return sandbox;
   const py = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
   if (py.status !== 0) return `${PYTHON} cannot import torch (the llm-decode harness and the toy model need it): ${(py.stderr ?? py.error?.message ?? '').trim().split('\n').pop()}`;
   return false;

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runnerMain } from './cli.ts';
 import { exportJob, runOffline, uploadOffline } from './offline.ts';
-import { probeSandboxSync } from './sandbox/sandbox.ts';
+import { sandboxSkip } from './sandbox/test-gate.ts';
 import { Testbed } from './testbed.ts';
 import { FIXTURES } from './testing.ts';
 
-describe('offline: export, run, upload', { skip: !probeSandboxSync().available && 'bubblewrap cannot make a sandbox on this host' }, () => {
+describe('offline: export, run, upload', { skip: sandboxSkip() }, () => {
   const b = new Testbed();
   before(() => b.open());
   after(() => b.close());

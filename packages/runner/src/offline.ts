@@ -17,7 +17,7 @@ import { executeJob } from './job.ts';
 import { runnerBytecode } from './python-bytecode.ts';
 import { batches, LogSink, type LogLineOut } from './logs.ts';
 import { fetchJobFiles } from './runner.ts';
-import { probeSandboxSync, type SandboxProbe } from './sandbox/sandbox.ts';
+import { probeSandboxSync, type SandboxProbe } from './sandbox/index.ts';
 import { removeTree } from './remove-tree.ts';
 
 export const OFFLINE_FORMAT = 'agora-offline-job/1';

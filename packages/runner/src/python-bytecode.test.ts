@@ -11,7 +11,8 @@ import { runnerMain } from './cli.ts';
 import { lockEntry } from './cache.ts';
 import { bytecodeLine, prepareBytecode, runnerBytecode } from './python-bytecode.ts';
 import { parseExecArgs, sandboxExecPrefix } from './sandbox/exec.ts';
-import { findExecutable, probeSandboxSync, spawnSandboxed } from './sandbox/sandbox.ts';
+import { findExecutable, spawnSandboxed } from './sandbox/index.ts';
+import { sandboxSkip } from './sandbox/test-gate.ts';
 
 const PY = '/usr/bin/python3';
 const noPython = existsSync(PY) ? false : `${PY} is missing`;
@@ -102,7 +103,7 @@ describe('prepareBytecode', { skip: noPython }, () => {
   });
 });
 
-describe('the tree in the sandbox', { skip: noPython || (!probeSandboxSync().available && 'bubblewrap cannot make a sandbox here') }, () => {
+describe('the tree in the sandbox', { skip: noPython || sandboxSkip() }, () => {
   test('read-only at /pycache with PYTHONPYCACHEPREFIX=/pycache (over /cache/python): imports use it, writes fail', async () => {
     const prepared = prepareBytecode({ python: PY, root: join(work, 'root4'), dirs: [site] });
     assert.ok('dir' in prepared, JSON.stringify(prepared));

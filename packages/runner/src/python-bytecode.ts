@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lockEntry } from './cache.ts';
-import { findExecutable } from './sandbox/sandbox.ts';
+import { findExecutable } from './sandbox/index.ts';
 
 /** compileall's own limit; past it the runner goes on without the tree. */
 export const COMPILE_TIMEOUT_MS = 15 * 60_000;

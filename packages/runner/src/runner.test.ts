@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { readResponse } from '@agora/sdk';
-import { probeSandboxSync } from './sandbox/sandbox.ts';
+import { sandboxSkip } from './sandbox/test-gate.ts';
 import { Testbed, until } from './testbed.ts';
 
-describe('agora runner against a real server', { skip: !probeSandboxSync().available && 'bubblewrap cannot make a sandbox on this host' }, () => {
+describe('agora runner against a real server', { skip: sandboxSkip() }, () => {
   const b = new Testbed();
   before(() => b.open());
   after(() => b.close());

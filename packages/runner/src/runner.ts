@@ -13,7 +13,7 @@ import { DEFAULT_CACHE_MAX_MB } from './cache.ts';
 import { executeJob, type JobReport } from './job.ts';
 import { runnerBytecode } from './python-bytecode.ts';
 import { LogSink } from './logs.ts';
-import { probeSandboxSync, type SandboxProbe } from './sandbox/sandbox.ts';
+import { probeSandboxSync, type SandboxProbe } from './sandbox/index.ts';
 import { removeTree } from './remove-tree.ts';
 
 export interface RunnerOptions {

@@ -9,11 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sandboxExecPrefix } from './exec.ts';
-import { probeSandbox, spawnSandboxed, type SandboxLimits, type SandboxOutcome, type SandboxSpec } from './index.ts';
+import { spawnSandboxed, type SandboxLimits, type SandboxOutcome, type SandboxSpec } from './index.ts';
+import { sandboxSkip } from './test-gate.ts';
 
-const probe = await probeSandbox();
-const skip = probe.available ? false : `bubblewrap unavailable here (${probe.reason}); bridge tests skipped`;
-if (skip) console.log(`# SKIP: ${skip}`);
+const skip = sandboxSkip();
 
 const LIMITS: SandboxLimits = { wallSeconds: 30, cpuSeconds: 30, memoryMb: 512, processes: 64 };
 

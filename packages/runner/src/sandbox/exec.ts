@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SandboxUnavailableError, spawnSandboxed, type SandboxOutcome, type SandboxSpec } from './sandbox.ts';
+import { spawnSandboxed } from './sandbox.ts';
+import { SandboxUnavailableError, type SandboxOutcome, type SandboxSpec } from './types.ts';
 
 export const EXEC_SCRIPT = fileURLToPath(import.meta.url);
 

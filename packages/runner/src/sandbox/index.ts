@@ -1,2 +1,6 @@
-export * from './sandbox.ts';
+export * from './types.ts';
+export { cacheEnv, SANDBOX_PATHS } from './paths.ts';
+export { bwrapArgs } from './argv.ts';
+export { findExecutable, probeSandbox, probeSandboxSync } from './probe.ts';
+export { spawnSandboxed } from './sandbox.ts';
 export { sandboxExecPrefix, EXEC_SCRIPT, type ExecPrefixOptions } from './exec.ts';
