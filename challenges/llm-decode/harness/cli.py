@@ -10,6 +10,8 @@ import json
 import os
 import random
 import secrets
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,7 +54,39 @@ def parse(argv):
                          "decode of every pool prompt no repeat drew, for all of the split's prompts")
     ap.add_argument("--python", default=sys.executable, help="substituted for {python} in the serve command")
     ap.add_argument("--log-dir", default=None, help="where the submission's output goes (default: a temp dir)")
+    ap.add_argument("--unsandboxed", action="store_true",
+                    help="run the submission WITHOUT the sandbox, with your own rights (only for code you trust); "
+                         "by default a harness run by hand uses the runner's sandbox, as a runner does")
     return ap.parse_args(argv)
+
+
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+UNSANDBOXED_WARNING = (
+    "!" * 78 + "\n"
+    "!!! --unsandboxed: the submission runs WITHOUT a sandbox, with YOUR rights: your\n"
+    "!!! files, your network, your clock and, run as root, the whole machine.\n"
+    "!!! Use it only for code you wrote or read.\n" + "!" * 78)
+
+
+def standalone_sandbox(a):
+    """Run by hand (no AGORA_SANDBOX_EXEC from a runner): the runner's sandbox with the challenge's limits
+    (packages/runner/src/standalone.ts prints the prefix), unless --unsandboxed. Raises when it cannot."""
+    if os.environ.get("AGORA_SANDBOX_EXEC") is not None:
+        return
+    if a.unsandboxed:
+        print(UNSANDBOXED_WARNING, file=sys.stderr)
+        return
+    script = os.path.join(REPO, "packages", "runner", "src", "standalone.ts")
+    node = os.path.join(REPO, "node_modules", ".bin", "node")
+    if not os.path.exists(node):
+        node = shutil.which("node") or "node"
+    if not os.path.exists(script):
+        raise RuntimeError(f"the sandbox for a harness run by hand is the runner's ({script}), not found here; run the "
+                           "job through `agora runner`, or pass --unsandboxed for code you trust")
+    r = subprocess.run([node, script, "--challenge", HERE, "--submission", a.submission], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"could not build the sandbox prefix ({node} {script}): {r.stderr.strip()[-800:]}")
+    os.environ["AGORA_SANDBOX_EXEC"] = r.stdout.strip()
 
 
 def resolve(a, s):
@@ -418,6 +452,7 @@ def score(res, cfg, per_repeat, outputs, split_data, a, timings, extra_decodes=N
 def main(argv=None) -> int:
     a = parse(argv)
     try:
+        standalone_sandbox(a)
         res = run(a)
     except Exception as e:  # harness or infrastructure fault: no result, non-zero exit
         import traceback

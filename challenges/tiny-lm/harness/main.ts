@@ -1,7 +1,11 @@
 /**
  * tiny-lm harness entry point (what challenge.yaml's harness.command runs):
  *
- *   node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS]
+ *   node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS] [--unsandboxed]
+ *
+ * The submission runs in the runner's sandbox: the one the runner passes in AGORA_SANDBOX_EXEC, or,
+ * run by hand, the same sandbox with the challenge's limits (packages/runner/src/standalone.ts).
+ * `--unsandboxed` runs it with the caller's own rights instead, after a loud warning.
  *
  * Writes a HarnessResult JSON to FILE. Exit code 0 whenever a result was written (also when the
  * submission failed: that is status "failed" in the file); 2 when the harness itself could not run.
@@ -9,7 +13,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runHarness } from './run.ts';
+import { standalonePrefix, UNSANDBOXED_WARNING } from '@agora/runner/standalone';
+import { CHALLENGE_DIR, runHarness } from './run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -18,13 +23,22 @@ const { values } = parseArgs({
     out: { type: 'string' },
     repeats: { type: 'string' },
     'request-timeout-ms': { type: 'string' },
+    unsandboxed: { type: 'boolean', default: false },
   },
   strict: true,
 });
 
 if (!values.submission || !values.out) {
-  console.error('usage: node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS]');
+  console.error('usage: node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS] [--unsandboxed]');
   process.exit(2);
+}
+
+if (process.env.AGORA_SANDBOX_EXEC === undefined) {
+  if (values.unsandboxed) console.error(UNSANDBOXED_WARNING);
+  else {
+    process.env.AGORA_SANDBOX_EXEC = JSON.stringify(standalonePrefix(CHALLENGE_DIR, values.submission));
+    process.env.AGORA_SANDBOX_KIND = 'bubblewrap (standalone)';
+  }
 }
 
 try {

@@ -12,7 +12,7 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lockEntry } from './cache.ts';
 import { findExecutable } from './sandbox/index.ts';
@@ -118,7 +118,10 @@ export function prepareBytecode(o: PrepareBytecodeOptions): PreparedBytecode {
     if (!lock) return { problem: `${tree}.lock is held: another runner is compiling this tree` };
     try {
       if (current()) return { dir: tree, seconds: 0, skipped: true, python: real }; // the other runner just finished
-      mkdirSync(tree, { recursive: true, mode: 0o700 });
+      // Readable by others: a root runner's submission is an unprivileged uid (sandbox/identity.ts);
+      // `base` (0700) still keeps the tree from other host users.
+      mkdirSync(tree, { recursive: true, mode: 0o755 });
+      chmodSync(tree, 0o755);
       log(`python bytecode: compiling ${dirs.join(', ')} with ${real} into ${tree} (once; up to ${COMPILE_TIMEOUT_MS / 60_000} min)`);
       const started = Date.now();
       // No -I or -E: they would make the interpreter ignore PYTHONPYCACHEPREFIX.

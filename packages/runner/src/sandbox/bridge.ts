@@ -25,6 +25,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HostIdentity } from './identity.ts';
 
 /** The in-sandbox script (bound read-only at BRIDGE_PATHS.script). */
 export const BRIDGE_SCRIPT = fileURLToPath(new URL('./bridge.mjs', import.meta.url));
@@ -98,9 +99,12 @@ export interface HostBridge {
 }
 
 /** Create the socket directory and start the host listeners (TCP 127.0.0.1:P and SOCKDIR/P.sock). */
-export function startHostBridge(ports: number[]): HostBridge {
+export function startHostBridge(ports: number[], owner: HostIdentity | null = null): HostBridge {
   const sockDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-bridge-'));
   fs.chmodSync(sockDir, 0o700);
+  // A root runner's submission is an unprivileged uid: the directory and sockets are handed to it
+  // (connect() needs write permission on the socket), and stay closed to every other host user.
+  if (owner) fs.chownSync(sockDir, owner.uid, owner.gid);
   const servers: net.Server[] = [];
   const sockets = new Set<net.Socket>();
   const track = (s: net.Socket) => {
@@ -163,7 +167,14 @@ export function startHostBridge(ports: number[]): HostBridge {
     listening.push(
       new Promise<void>((resolve, reject) => {
         unixServer.once('error', (e) => reject(new Error(`sandbox: cannot create the bridge socket ${sockPath}: ${e.message}`)));
-        unixServer.listen(sockPath, () => resolve());
+        unixServer.listen(sockPath, () => {
+          try {
+            if (owner) fs.chownSync(sockPath, owner.uid, owner.gid);
+            resolve();
+          } catch (e) {
+            reject(new Error(`sandbox: cannot hand the bridge socket ${sockPath} to the sandbox user: ${(e as Error).message}`));
+          }
+        });
       }),
       new Promise<void>((resolve, reject) => {
         tcpServer.once('error', (e: NodeJS.ErrnoException) =>

@@ -2,7 +2,7 @@
 //
 //   node packages/runner/src/sandbox/exec.ts --bundle DIR --scratch DIR \
 //     --wall S --cpu S --mem MB --procs N [--dev PATH]... [--ro PATH]... \
-//     [--env K=V]... [--forward-port PORT]... [--cache DIR] [--python-bytecode DIR] [--report FILE] [--allow-unsandboxed] -- cmd args...
+//     [--env K=V]... [--forward-port PORT]... [--scratch-mb MB] [--cache DIR] [--python-bytecode DIR] [--report FILE] [--allow-unsandboxed] -- cmd args...
 //
 // Forwards stdin/stdout/stderr, exits with the command's exit code (128+N if
 // it died of signal N, 137 when a limit killed it), prints the kill reason on
@@ -41,6 +41,7 @@ export function sandboxExecPrefix(spec: ExecPrefixOptions): string[] {
   for (const p of spec.readOnlyBinds ?? []) out.push('--ro', path.resolve(p));
   for (const [k, v] of Object.entries(spec.env ?? {})) out.push('--env', `${k}=${v}`);
   for (const p of spec.forwardPorts ?? []) out.push('--forward-port', String(p));
+  if (spec.scratchMb !== undefined) out.push('--scratch-mb', String(spec.scratchMb));
   if (spec.cacheDir !== undefined) out.push('--cache', path.resolve(spec.cacheDir));
   if (spec.pythonBytecodeDir !== undefined) out.push('--python-bytecode', path.resolve(spec.pythonBytecodeDir));
   if (spec.report) out.push('--report', path.resolve(spec.report));
@@ -57,7 +58,7 @@ interface ParsedArgs {
 
 const USAGE =
   'usage: exec.ts --bundle DIR --scratch DIR --wall S --cpu S --mem MB --procs N ' +
-  '[--dev PATH]... [--ro PATH]... [--env K=V]... [--forward-port PORT]... [--cache DIR] [--python-bytecode DIR] [--report FILE] [--allow-unsandboxed] -- cmd args...';
+  '[--dev PATH]... [--ro PATH]... [--env K=V]... [--forward-port PORT]... [--scratch-mb MB] [--cache DIR] [--python-bytecode DIR] [--report FILE] [--allow-unsandboxed] -- cmd args...';
 
 export function parseExecArgs(argv: string[]): ParsedArgs {
   const sep = argv.indexOf('--');
@@ -104,6 +105,7 @@ export function parseExecArgs(argv: string[]): ParsedArgs {
       case '--cpu':
       case '--mem':
       case '--procs':
+      case '--scratch-mb':
       case '--report':
       case '--cache':
       case '--python-bytecode':
@@ -132,6 +134,7 @@ export function parseExecArgs(argv: string[]): ParsedArgs {
       devices,
       readOnlyBinds,
       ...(forwardPorts.length > 0 ? { forwardPorts } : {}),
+      ...(single.has('--scratch-mb') ? { scratchMb: num('--scratch-mb') } : {}),
       ...(single.has('--cache') ? { cacheDir: single.get('--cache')! } : {}),
       ...(single.has('--python-bytecode') ? { pythonBytecodeDir: single.get('--python-bytecode')! } : {}),
       limits: { wallSeconds: num('--wall'), cpuSeconds: num('--cpu'), memoryMb: num('--mem'), processes: num('--procs') },

@@ -1,11 +1,13 @@
 // Probing: is bubblewrap installed, and can it build a sandbox on this host? The trial runs the
-// same namespace and identity arguments that every real run uses (argv.ts baseArgs), so a
-// broken flag shows up here, and the test suites refuse to skip over it (testing-gate.ts).
+// same launch that every real run uses (argv.ts launchArgv: namespaces, identity, the two stages of
+// a root runner), so a broken flag shows up here, and the test suites refuse to skip over it
+// (test-gate.ts).
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { baseArgs } from './argv.ts';
+import { launchArgv, launchRequires } from './argv.ts';
+import { sandboxIdentity } from './identity.ts';
 import type { SandboxProbe } from './types.ts';
 
 const probeCache = new Map<string, SandboxProbe>();
@@ -59,12 +61,20 @@ export function probeSandboxSync(opts: { bwrapPath?: string } = {}): SandboxProb
     const version = v.stdout.trim().replace(/^bubblewrap\s+/, '');
     // A real trial: the namespaces we need (user, pid, net, ...) may be refused
     // by seccomp (default Docker profile) or kernel.unprivileged_userns_clone=0.
-    const t = spawnSync(
-      bwrap,
-      [...baseArgs(), '--', '/bin/sh', '-c', 'exit 0'],
-      { encoding: 'utf8', timeout: 10_000, env: { PATH: '/usr/bin:/bin' } },
-    );
-    if (t.error || t.status !== 0) {
+    const identity = sandboxIdentity();
+    const missing = launchRequires(identity).filter((p) => findExecutable(p) === null);
+    // /tmp: the inner stage of a root runner's sandbox builds its root there (mountArgs always makes one).
+    const argv = launchArgv(bwrap, ['--dir', '/tmp'], '/', ['/bin/sh', '-c', 'exit 0'], identity);
+    const t = missing.length > 0 ? null : spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000, env: { PATH: '/usr/bin:/bin' } });
+    if (t === null) {
+      result = {
+        available: false,
+        kind: 'none',
+        bwrapPath: bwrap,
+        version,
+        reason: `a root runner drops the submission to uid ${identity!.uid} with ${missing.join(', ')}, which is not installed (util-linux)`,
+      };
+    } else if (t.error || t.status !== 0) {
       result = {
         available: false,
         kind: 'none',

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { EXEC_SCRIPT, parseExecArgs, sandboxExecPrefix } from './exec.ts';
 import {
@@ -13,6 +14,7 @@ import {
   spawnSandboxed,
   type SandboxLimits,
   type SandboxOutcome,
+  type SandboxSpec,
   type SpawnSandboxedOptions,
 } from './index.ts';
 import { sandboxSkip } from './test-gate.ts';
@@ -21,6 +23,8 @@ const probe = await probeSandbox();
 const skip = sandboxSkip();
 
 const NODE = fs.realpathSync(process.execPath);
+/** The hostile submission: one attempt per argument (see the file). */
+const HOSTILE = fileURLToPath(new URL('./fixtures/hostile.cjs', import.meta.url));
 const LIMITS: SandboxLimits = { wallSeconds: 15, cpuSeconds: 15, memoryMb: 256, processes: 64 };
 
 let root: string;
@@ -32,7 +36,8 @@ const SCRIPTS: Record<string, string> = {
     const fs = require('fs');
     fs.writeFileSync('/scratch/out.txt', 'written in the sandbox');
     fs.writeFileSync(process.env.TMPDIR + '/tmp.txt', 'tmp');
-    console.log(JSON.stringify({ cwd: process.cwd(), home: process.env.HOME, argv: process.argv.slice(2) }));
+    const readBack = fs.readFileSync('/scratch/out.txt', 'utf8') + ' ' + fs.readFileSync('/tmp/tmp.txt', 'utf8');
+    console.log(JSON.stringify({ cwd: process.cwd(), home: process.env.HOME, argv: process.argv.slice(2), readBack }));
   `,
   'net.cjs': `
     const net = require('net');
@@ -93,6 +98,7 @@ before(() => {
   bundle = path.join(root, 'bundle');
   fs.mkdirSync(bundle);
   for (const [name, text] of Object.entries(SCRIPTS)) fs.writeFileSync(path.join(bundle, name), text);
+  fs.copyFileSync(HOSTILE, path.join(bundle, 'hostile.cjs'));
 });
 
 after(() => {
@@ -107,9 +113,10 @@ async function run(
   command: string[],
   limits: Partial<SandboxLimits> = {},
   opts: SpawnSandboxedOptions = {},
+  spec: Partial<SandboxSpec> = {},
 ): Promise<{ outcome: SandboxOutcome; stdout: string; stderr: string; scratchDir: string }> {
   const scratchDir = scratch();
-  const r = spawnSandboxed({ bundleDir: bundle, scratchDir, command, limits: { ...LIMITS, ...limits } }, opts);
+  const r = spawnSandboxed({ bundleDir: bundle, scratchDir, command, limits: { ...LIMITS, ...limits }, ...spec }, opts);
   let stdout = '';
   let stderr = '';
   r.child.stdout.on('data', (d) => (stdout += d));
@@ -137,14 +144,13 @@ describe('sandbox (bubblewrap)', { skip, timeout: 120_000 }, () => {
     assert.ok(probe.version);
   });
 
-  test('a well-behaved script runs in /submission and writes to /scratch', async () => {
+  test('a well-behaved script runs in /submission and writes to /scratch (its own tmpfs, not the host directory)', async () => {
     const { outcome, stdout, scratchDir, stderr } = await run(['node', 'ok.cjs', 'a b']);
     assert.equal(outcome.exitCode, 0, stderr);
     assert.equal(outcome.killed, null);
     assert.equal(outcome.sandbox, 'bubblewrap');
-    assert.deepEqual(JSON.parse(stdout), { cwd: '/submission', home: '/scratch', argv: ['a b'] });
-    assert.equal(fs.readFileSync(path.join(scratchDir, 'out.txt'), 'utf8'), 'written in the sandbox');
-    assert.equal(fs.readFileSync(path.join(scratchDir, 'tmp.txt'), 'utf8'), 'tmp');
+    assert.deepEqual(JSON.parse(stdout), { cwd: '/submission', home: '/scratch', argv: ['a b'], readBack: 'written in the sandbox tmp' });
+    assert.deepEqual(fs.readdirSync(scratchDir), [], 'nothing reached the host scratch directory');
   });
 
   test('no network: cannot reach a server on the host loopback nor the outside', async () => {
@@ -278,6 +284,88 @@ describe('sandbox (bubblewrap)', { skip, timeout: 120_000 }, () => {
     const outcome = await r.done;
     assert.equal(outcome.killed?.by, 'requested');
     assert.equal(outcome.killed!.reason, 'killed on request: the job was cancelled');
+  });
+
+  describe('a hostile submission (fixtures/hostile.cjs) cannot', () => {
+    test('write host-global kernel interfaces: /proc/sys is read-only, /sys is absent', async () => {
+      const { outcome, stdout, stderr } = await run(['node', 'hostile.cjs', 'kernel']);
+      assert.equal(outcome.exitCode, 0, stderr);
+      const { open, procSysMount } = JSON.parse(stdout) as { open: Record<string, string>; procSysMount: string | null };
+      for (const [p, r] of Object.entries(open)) assert.notEqual(r, 'opened for writing', `${p} opened for writing inside the sandbox`);
+      // EACCES where the submission is not the files' owner (a root runner), EROFS where it is mapped to it.
+      assert.match(open['/proc/sys/kernel/core_pattern']!, /^(EROFS|EACCES)$/);
+      assert.match(open['/proc/sys/vm/drop_caches']!, /^(EROFS|EACCES)$/);
+      assert.match(procSysMount ?? '', /^ro,/, 'and /proc/sys is mounted read-only whatever the uid');
+      assert.equal(open['/sys/kernel/uevent_helper'], 'ENOENT');
+      if (process.getuid?.() === 0) {
+        // Control: here on the host, as root, the same open succeeds (and is closed without a write).
+        fs.closeSync(fs.openSync('/proc/sys/kernel/core_pattern', fs.constants.O_WRONLY));
+      }
+    });
+
+    test('create nested user namespaces (unshare -r)', async () => {
+      const control = spawnSync('unshare', ['-r', 'true']);
+      const { outcome, stdout, stderr } = await run(['node', 'hostile.cjs', 'userns']);
+      assert.equal(outcome.exitCode, 0, stderr);
+      const res = JSON.parse(stdout) as Record<string, string>;
+      assert.equal(Object.keys(res).length, 3);
+      for (const [cmd, r] of Object.entries(res)) assert.notEqual(r, 'succeeded', `${cmd} succeeded inside the sandbox`);
+      if (control.status === 0) assert.match(res['unshare -r true']!, /unshare failed/);
+    });
+
+    test('leave a set-uid file on the host: /scratch is a nosuid, nodev tmpfs, and /cache is disarmed after the run', async () => {
+      const cacheDir = fs.mkdtempSync(path.join(root, 'cache-suid-'));
+      const { outcome, stdout, stderr, scratchDir } = await run(['node', 'hostile.cjs', 'setuid', tag], {}, {}, { cacheDir });
+      assert.equal(outcome.exitCode, 0, stderr);
+      const res = JSON.parse(stdout) as Record<string, { mode: string; mount: string }>;
+      assert.equal(res['/scratch']!.mode, '4755', 'the chmod itself works inside (it is the host copy that matters)');
+      assert.match(res['/scratch']!.mount, /(^|,)nosuid(,|$)/);
+      assert.match(res['/scratch']!.mount, /(^|,)nodev(,|$)/);
+      assert.match(res['/scratch']!.mount, /(^|,)size=/);
+      assert.deepEqual(fs.readdirSync(scratchDir), [], 'the scratch file never exists on the host');
+      const left = fs.lstatSync(path.join(cacheDir, `suid-${tag}`));
+      assert.equal(left.mode & 0o6000, 0, `the cache copy is mode ${(left.mode & 0o7777).toString(8)} on the host`);
+      assert.notEqual(left.uid, 0, 'and not root\'s');
+    });
+
+    test('fill the disk: a write past the scratch size fails inside with ENOSPC', async () => {
+      const { outcome, stdout, stderr } = await run(['node', 'hostile.cjs', 'fill'], {}, {}, { scratchMb: 8 });
+      assert.equal(outcome.exitCode, 0, stderr);
+      const res = JSON.parse(stdout) as { written: number; error: string | null };
+      assert.equal(res.error, 'ENOSPC');
+      assert.ok(res.written <= 8 << 20 && res.written >= 4 << 20, `wrote ${res.written} bytes`);
+    });
+
+    test('be host root: the submission\'s processes have a non-root uid and no capabilities on the host', async () => {
+      const marker = `7.${tag}`;
+      const r = spawnSandboxed({ bundleDir: bundle, scratchDir: scratch(), command: ['node', 'hostile.cjs', 'identity', tag], limits: LIMITS });
+      let stdout = '';
+      r.child.stdout.on('data', (d: Buffer) => (stdout += d));
+      r.child.stderr.resume();
+      let seen: string[] = [];
+      for (let i = 0; i < 600 && seen.length === 0; i++) {
+        seen = processesMatching(`sleep ${marker}`).map((pid) => {
+          try {
+            return fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+          } catch {
+            return '';
+          }
+        }).filter(Boolean);
+        if (seen.length === 0) await new Promise((res) => setTimeout(res, 50));
+      }
+      const outcome = await r.done;
+      assert.equal(outcome.exitCode, 0);
+      assert.ok(seen.length > 0, 'saw the submission\'s process from the host');
+      const field = (status: string, k: string) => (status.split('\n').find((l) => l.startsWith(k + ':')) ?? '').split(/\s+/).slice(1);
+      for (const status of seen) {
+        const uids = field(status, 'Uid');
+        assert.equal(uids.length, 4);
+        for (const u of uids) assert.notEqual(u, '0', `a submission process runs as host uid ${uids.join('/')}`);
+        if (process.getuid?.() === 0) assert.deepEqual(uids, ['65534', '65534', '65534', '65534']);
+        assert.equal(field(status, 'CapEff')[0], '0000000000000000');
+      }
+      assert.equal(JSON.parse(stdout).capEff, '0000000000000000');
+    });
   });
 
   describe('without a writable cgroup (limits by polling /proc)', () => {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bwrapArgs, sandboxEnv } from './argv.ts';
+import { sandboxArgv, sandboxEnv } from './argv.ts';
 import {
   assertPortsFree,
   BRIDGE_MEMORY_MB,
@@ -20,6 +20,7 @@ import {
   type HostBridge,
 } from './bridge.ts';
 import { createCgroup, type Cgroup } from './cgroup.ts';
+import { assertReadable, disarmTree, grantTree, sandboxIdentity, type HostIdentity } from './identity.ts';
 import { sandboxNode } from './paths.ts';
 import { probeSandboxSync } from './probe.ts';
 import { killPids, processTree, readProc, treeUsage } from './proctree.ts';
@@ -34,8 +35,11 @@ import {
 } from './types.ts';
 
 const PRLIMIT = '/usr/bin/prlimit';
-/** The two bubblewrap supervisor processes that live in the run's cgroup. */
-const SUPERVISOR_TASKS = 2;
+/**
+ * The supervisor processes that live in the run's cgroup beside the submission: bubblewrap's two
+ * (its monitor and the pid namespace's init), and under a root runner the outer stage's two more.
+ */
+const supervisorTasks = (identity: HostIdentity | null) => (identity === null ? 2 : 4);
 
 /**
  * Shell prologue: no core dumps, a per-process RLIMIT_CPU backstop (the real
@@ -138,7 +142,8 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
   if (ports.length > 0) assertPortsFree(ports);
   const bridgeTasks = ports.length > 0 ? BRIDGE_TASKS : 0;
   const memoryAllowance = ports.length > 0 ? BRIDGE_MEMORY_MB * 1024 * 1024 : 0;
-  const extraTasks = sandboxed ? SUPERVISOR_TASKS + bridgeTasks : 0;
+  const identity = sandboxed ? sandboxIdentity() : null;
+  const extraTasks = sandboxed ? supervisorTasks(identity) + bridgeTasks : 0;
   const cg: Cgroup | null = createCgroup({
     memoryBytes: Math.floor(limits.memoryMb * 1024 * 1024) + memoryAllowance,
     pids: Math.floor(limits.processes) + extraTasks,
@@ -161,12 +166,17 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
   let bridge: HostBridge | null = null;
   try {
     let command = spec.command;
+    if (identity !== null) {
+      for (const p of [...(spec.readOnlyBinds ?? []), ...(spec.pythonBytecodeDir !== undefined ? [spec.pythonBytecodeDir] : [])]) assertReadable(p, identity);
+      grantTree(spec.bundleDir, identity);
+      if (spec.cacheDir !== undefined) grantTree(spec.cacheDir, identity);
+    }
     if (ports.length > 0) {
-      bridge = startHostBridge(ports);
+      bridge = startHostBridge(ports, identity);
       command = [...bridgeWrapper(ports), ...command];
     }
     if (nprocRlimit !== null) command = [PRLIMIT, `--nproc=${nprocRlimit}:${nprocRlimit}`, '--', ...command];
-    inner = sandboxed ? [probe.bwrapPath!, ...bwrapArgs({ ...spec, command }, bridge?.sockDir)] : spec.command;
+    inner = sandboxed ? sandboxArgv(probe.bwrapPath!, { ...spec, command }, bridge?.sockDir, identity) : spec.command;
   } catch (e) {
     void cg?.destroy();
     void bridge?.close();
@@ -289,6 +299,7 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
     }
     // The bridge inside died with the sandbox; release the host ports.
     await bridge?.close();
+    if (sandboxed && spec.cacheDir !== undefined) disarmTree(spec.cacheDir);
 
     let exitCode = code;
     let sig: string | null = signal;

@@ -17,8 +17,13 @@ export interface SandboxLimits {
 export interface SandboxSpec {
   /** Host directory with the submission; appears read-only at /submission (the cwd). */
   bundleDir: string;
-  /** Host directory for scratch; appears read-write at /scratch (HOME, TMPDIR, /tmp). */
+  /**
+   * Host directory for scratch when running unsandboxed (the opt-out). Sandboxed, /scratch (HOME,
+   * TMPDIR, /tmp) is a private tmpfs of scratchMb instead, nosuid and nodev, gone with the run.
+   */
   scratchDir: string;
+  /** Size of the sandbox's /scratch tmpfs in MiB (default: limits.memoryMb); a write past it fails with ENOSPC. */
+  scratchMb?: number;
   /** argv; argv[0] is looked up on the sandbox PATH (Node's bin dir, /usr/local/bin, /usr/bin, /bin). */
   command: string[];
   /** Extra environment; the host environment is never inherited. */
