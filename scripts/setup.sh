@@ -3,7 +3,7 @@
 #   - the npm dependencies, including Node 24 itself (npm package `node`), never the machine's Node;
 #   - bubblewrap, the sandbox the runner starts submissions in (Debian package, when we are root);
 #   - with `setup.sh test`: PyTorch for the GPU challenge harness's CPU tests (Debian python3-torch)
-#     and Chromium for the dashboard's browser test (Debian chromium).
+#     Chromium for the dashboard's browser test (Debian chromium), and faketime for the clock-jump tests.
 # Safe to run again: each step checks before it acts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,4 +26,5 @@ command -v bwrap >/dev/null || apt_install bubblewrap
 if [ "${1:-}" = test ]; then
   /usr/bin/python3 -c 'import torch, numpy' 2>/dev/null || apt_install python3-torch python3-numpy
   [ -x /usr/bin/chromium ] || apt_install chromium
+  command -v faketime >/dev/null || apt_install faketime
 fi

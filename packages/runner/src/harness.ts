@@ -97,7 +97,7 @@ export function startHarness(o: HarnessRunOptions): HarnessRun {
   const [cmd, ...args] = resolveCommand(o.command);
   const argv = [...args, '--submission', o.bundleDir, '--split', o.split, '--out', o.outFile];
   if (o.repeats !== undefined) argv.push('--repeats', String(o.repeats));
-  const started = Date.now();
+  const started = performance.now(); // monotonic: a duration, unmoved by wall-clock jumps
   let killed: HarnessExit['killed'] = null;
   let stderrTail = '';
   let spawnError: string | null = null;
@@ -130,7 +130,7 @@ export function startHarness(o: HarnessRunOptions): HarnessRun {
       err.end();
       // Whatever the harness left behind (a submission it forgot to stop) dies with the job.
       killTree(child.pid);
-      resolve({ exitCode: code, signal, wallMs: Date.now() - started, killed, stderrTail, spawnError });
+      resolve({ exitCode: code, signal, wallMs: Math.round(performance.now() - started), killed, stderrTail, spawnError });
     });
   });
   return { pid: child.pid, kill: (reason) => kill('requested', reason), done };

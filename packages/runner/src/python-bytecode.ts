@@ -123,7 +123,7 @@ export function prepareBytecode(o: PrepareBytecodeOptions): PreparedBytecode {
       mkdirSync(tree, { recursive: true, mode: 0o755 });
       chmodSync(tree, 0o755);
       log(`python bytecode: compiling ${dirs.join(', ')} with ${real} into ${tree} (once; up to ${COMPILE_TIMEOUT_MS / 60_000} min)`);
-      const started = Date.now();
+      const started = performance.now();
       // No -I or -E: they would make the interpreter ignore PYTHONPYCACHEPREFIX.
       const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPYCACHEPREFIX: tree };
       delete env.PYTHONDONTWRITEBYTECODE;
@@ -134,7 +134,7 @@ export function prepareBytecode(o: PrepareBytecodeOptions): PreparedBytecode {
         maxBuffer: 64 * 1024 * 1024,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const seconds = (Date.now() - started) / 1000;
+      const seconds = (performance.now() - started) / 1000;
       if (r.error || (r.status !== 0 && r.status !== 1)) {
         const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : `exit ${r.status}`;
         return { problem: `compileall failed after ${seconds.toFixed(1)} s (${why}): ${(r.stderr || '').trim().split('\n').slice(-1)[0] ?? ''}`.trim() };

@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { clampTimers } from './timer-clamp.ts';
 
 /**
  * One SQL dialect (PostgreSQL), two engines: PGlite in-process for the embedded default, a
@@ -24,6 +25,7 @@ const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
 export async function openPglite(dataDir?: string): Promise<Db> {
+  clampTimers(); // PostgreSQL's timeouts inside PGlite must survive wall-clock jumps (timer-clamp.ts)
   const lite = await PGlite.create({
     ...(dataDir ? { dataDir } : {}),
     parsers: { [INT8_OID]: Number, [NUMERIC_OID]: Number },

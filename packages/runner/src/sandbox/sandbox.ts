@@ -183,7 +183,7 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
     throw e;
   }
   const shArgs = ['-c', prologue(limits.cpuSeconds), 'sh', ...(cg?.procsFiles ?? []), '--', ...inner];
-  const started = Date.now();
+  const started = performance.now(); // monotonic: wallMs and atMs are durations, unmoved by wall-clock jumps
   let child: ChildProcessWithoutNullStreams;
   try {
     child = spawn('/bin/sh', shArgs, {
@@ -220,7 +220,7 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
 
   const stop = (by: KillCause, detail?: string) => {
     if (killed || exited) return;
-    killed = { by, reason: limitReason(by, limits, detail), atMs: Date.now() - started };
+    killed = { by, reason: limitReason(by, limits, detail), atMs: Math.round(performance.now() - started) };
     killTree();
   };
 
@@ -279,7 +279,7 @@ export function spawnSandboxed(spec: SandboxSpec, opts: SpawnSandboxedOptions = 
   const done = (async (): Promise<SandboxOutcome> => {
     const { code, signal } = await exitedP;
     exited = true;
-    const wallMs = Date.now() - started;
+    const wallMs = Math.round(performance.now() - started);
     clearTimeout(wallTimer);
     clearInterval(pollTimer);
     const s = cg?.stats();

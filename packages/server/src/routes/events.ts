@@ -39,12 +39,12 @@ export function mountEvents(app: Hono<AppEnv>) {
       // Observe first, then read the log up to now: an event committed in between arrives both
       // ways and is written once (ids only grow), one committed later arrives through the queue.
       const observer = hub.fanout.observe(a.collab.id, types);
-      let lastWrite = Date.now();
+      let lastWrite = performance.now(); // monotonic: a wall-clock jump back must not stop the keep-alives
       const send = async (frame: Frame) => {
         if (frame.id <= cursor) return;
         await stream.write(frame.text);
         cursor = frame.id;
-        lastWrite = Date.now();
+        lastWrite = performance.now();
       };
       try {
         for (;;) {
@@ -60,9 +60,9 @@ export function mountEvents(app: Hono<AppEnv>) {
           // from its Last-Event-ID and reads what it missed from the log.
           if (observer.overflowed) break;
           for (const f of frames) await send(f);
-          if (Date.now() - lastWrite >= HEARTBEAT_MS && !aborted.signal.aborted) {
+          if (performance.now() - lastWrite >= HEARTBEAT_MS && !aborted.signal.aborted) {
             await stream.write(': keep-alive\n\n');
-            lastWrite = Date.now();
+            lastWrite = performance.now();
           }
         }
       } finally {

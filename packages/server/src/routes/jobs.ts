@@ -79,7 +79,7 @@ export function mountJobs(app: Hono<AppEnv>) {
     return streamSSE(c, async (stream) => {
       const aborted = new AbortController();
       stream.onAbort(() => aborted.abort());
-      let lastWrite = Date.now();
+      let lastWrite = performance.now(); // monotonic: a wall-clock jump back must not stop the keep-alives
       while (!aborted.signal.aborted) {
         const seen = hub.current;
         const state = await jobState(db, job.id);
@@ -93,11 +93,11 @@ export function mountJobs(app: Hono<AppEnv>) {
           await stream.writeSSE({ event: 'end', data: JSON.stringify({ state }) });
           return;
         }
-        if (lines.length) lastWrite = Date.now();
+        if (lines.length) lastWrite = performance.now();
         await hub.wait(seen, 15_000, aborted.signal);
-        if (Date.now() - lastWrite >= 15_000 && !aborted.signal.aborted) {
+        if (performance.now() - lastWrite >= 15_000 && !aborted.signal.aborted) {
           await stream.write(': keep-alive\n\n');
-          lastWrite = Date.now();
+          lastWrite = performance.now();
         }
       }
     });
