@@ -12,12 +12,12 @@ import { readResponse, type AgoraClient } from '@agora/sdk';
 import { startTestServer, type TestServer } from '../../server/src/testing.ts';
 import { DEFAULT_CHALLENGES } from './cli.ts';
 import { startRunner, type RunningRunner } from './runner.ts';
-import { probeSandboxSync } from './sandbox/sandbox.ts';
+import { sandboxSkip } from './sandbox/test-gate.ts';
 import { until } from './testbed.ts';
 
 const TINY = join(DEFAULT_CHALLENGES, 'tiny-lm');
 
-describe('tiny-lm: a flag upheld by lineage and lever, then reinstated', { skip: !probeSandboxSync().available && 'bubblewrap cannot make a sandbox on this host' }, () => {
+describe('tiny-lm: a flag upheld by lineage and lever, then reinstated', { skip: sandboxSkip() }, () => {
   let t: TestServer;
   let olga: AgoraClient, ada: AgoraClient, bo: AgoraClient;
   let runner: RunningRunner | undefined;
