@@ -13,7 +13,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { standalonePrefix, UNSANDBOXED_WARNING } from '@agora/runner/standalone';
 import { CHALLENGE_DIR, runHarness } from './run.ts';
 
 const { values } = parseArgs({
@@ -34,6 +33,8 @@ if (!values.submission || !values.out) {
 }
 
 if (process.env.AGORA_SANDBOX_EXEC === undefined) {
+  // Run by hand: loaded only then (a runner always passes its own prefix).
+  const { standalonePrefix, UNSANDBOXED_WARNING } = await import('@agora/runner/standalone');
   if (values.unsandboxed) console.error(UNSANDBOXED_WARNING);
   else {
     process.env.AGORA_SANDBOX_EXEC = JSON.stringify(standalonePrefix(CHALLENGE_DIR, values.submission));

@@ -26,7 +26,13 @@ describe('leases, dead runners and refusals', { skip: sandboxSkip() }, () => {
     });
     let childLog = '';
     child.stderr.on('data', (c) => (childLog += c));
-    await until('the job to run on the child runner', async () => /score 40/.test(await b.logText(job.id)));
+    try {
+      // Generous: four Node processes start before the submission prints (runner, harness, exec.ts, the submission).
+      await until('the job to run on the child runner', async () => /score 40/.test(await b.logText(job.id)), 120_000);
+    } catch (e) {
+      killPids(processTree(child.pid!).map((p) => p.pid)); // a runner left behind would take the next tests' jobs
+      throw new Error(`${(e as Error).message}\n--- child runner ---\n${childLog}`);
+    }
     // The host dies: the runner and everything it started.
     const exited = new Promise((r) => child.once('exit', r));
     killPids(processTree(child.pid!).map((p) => p.pid));
