@@ -81,11 +81,33 @@ export function studentTCdf(t: number, df: number): number {
   return t >= 0 ? 1 - tail : tail;
 }
 
-/** The p-quantile of Student's t (bisection on the CDF; exact to ~1e-10). */
+// Quantiles already found, by (p, df): a leaderboard asks for the same few (one confidence, a
+// handful of sample counts) for every pool, and each bisection is ~50 incomplete-beta evaluations.
+// Bounded so that fractional Welch degrees of freedom cannot grow it without end.
+const quantileCache = new Map<string, number>();
+const QUANTILE_CACHE_MAX = 4096;
+
+/** The p-quantile of Student's t (bisection on the CDF, exact to ~1e-10; found once per (p, df), then cached). */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError('p must be in (0, 1)');
+  if (!(df > 0)) throw new RangeError('degrees of freedom must be positive');
   if (p === 0.5) return 0;
   if (p < 0.5) return -studentTQuantile(1 - p, df);
+  const key = `${p}:${df}`;
+  const hit = quantileCache.get(key);
+  if (hit !== undefined) return hit;
+  const q = bisectQuantile(p, df);
+  if (quantileCache.size >= QUANTILE_CACHE_MAX) quantileCache.clear();
+  quantileCache.set(key, q);
+  return q;
+}
+
+/** How many quantiles were computed rather than served from the cache (for a test that it caches). */
+export function studentTQuantileCacheSize(): number {
+  return quantileCache.size;
+}
+
+function bisectQuantile(p: number, df: number): number {
   let lo = 0;
   let hi = 1;
   while (studentTCdf(hi, df) < p) hi *= 2;
