@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { AgoraClient } from '@agora/sdk';
 import { startTestServer, type TestServer } from '@agora/server/testing';
 import { tempDir } from '@agora/store/testing';
 import { cliEnv, runCli, Running, tmpConfig, type CliResult } from './testing.ts';
@@ -206,5 +207,50 @@ describe('agora board, kb, events, submit and jobs against a real server', () =>
     const got = join(tmp.path, 'weights.copy');
     ok(await agora(['artifacts', 'download', art.sha256, '--out', got]));
     assert.ok(readFileSync(got).equals(bytes));
+  });
+});
+
+describe('agora compare and leaderboard against a real server', () => {
+  let t: TestServer;
+  let tmp: { path: string; dispose(): void };
+  let env: NodeJS.ProcessEnv;
+  const agora = (args: string[]) => runCli(args, env);
+  before(async () => {
+    t = await startTestServer();
+    tmp = tempDir('agora-cli-');
+    env = cliEnv(tmpConfig(tmp.path));
+    ok(await runCli(['login', '--url', t.url, '--save-as', 'admin'], env, t.admin.apiKey!));
+  });
+  after(async () => {
+    await t.close();
+    tmp.dispose();
+  });
+
+  test('compare A B --json: better, tie, with the interval of the ratio; the leaderboard prints the noise floor', async () => {
+    const { token } = await t.admin.call('createRunner', { body: { name: 'cli-runner', labels: ['cpu'] } });
+    const runner = new AgoraClient({ url: t.url, apiKey: token });
+    const sub = async (name: string) =>
+      (await t.admin.call('createSubmission', { params: { collab: t.collab }, body: { title: name, files: [{ path: 'serve.py', content: `print('${name}')\n` }] } })).submission.id;
+    const score = async (id: number, samples: number[]) => {
+      await t.admin.call('createJob', { params: { collab: t.collab }, body: { submissionId: id, split: 'public' } });
+      const { job } = await runner.call('claimJob', { body: { labels: ['cpu'] } });
+      const result = { harness: { name: 'fixture', version: '1' }, split: 'public', status: 'ok' as const, failure: null, metric: { name: 'score', unit: 'points', direction: 'maximize' as const, samples }, guardrails: [], samples: [], environment: {}, extra: {} };
+      await runner.call('submitJobResult', { params: { id: job!.jobId }, body: { leaseToken: job!.leaseToken, outcome: 'succeeded', result, environment: { cpu: 'AMD EPYC 7R32' } } });
+    };
+    const [fast, slow, same] = [await sub('fast'), await sub('slow'), await sub('same')];
+    await score(fast, [150, 151, 149]);
+    await score(slow, [100, 101, 99]);
+    await score(same, [100.5, 99.5, 100]);
+    const better = json(await agora(['compare', String(fast), String(slow), '--json']));
+    assert.equal(better.verdict, 'better');
+    assert.ok(better.ratio.low > 1.4 && better.ratio.high < 1.6, JSON.stringify(better.ratio));
+    const tie = json(await agora(['compare', String(same), String(slow), '--json']));
+    assert.equal(tie.verdict, 'tie');
+    assert.match(ok(await agora(['compare', String(slow), String(fast)])), new RegExp(`#s${slow} is worse than #s${fast}: ratio A/B 0\\.6`));
+    const missing = await agora(['compare', String(fast), '999']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /not_found/);
+    assert.equal((await agora(['compare', String(fast)])).code, 2, 'a usage error');
+    assert.match(ok(await agora(['leaderboard'])), /noise floor cpu:amd epyc 7r32: .*% per sample; smallest difference compare can call/);
   });
 });

@@ -11,6 +11,7 @@ import { mountEvents } from './routes/events.ts';
 import { mountIdentity } from './routes/identity.ts';
 import { mountIntegrity } from './routes/integrity.ts';
 import { mountJobs } from './routes/jobs.ts';
+import { mountLeaderboard } from './routes/leaderboard.ts';
 import { mountRunner } from './routes/runner.ts';
 import { mountKb } from './routes/kb.ts';
 import { mountMcp } from './routes/mcp.ts';
@@ -23,7 +24,7 @@ import type { Services } from './services.ts';
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountJoin, mountMcp, mountWeb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountLeaderboard, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountJoin, mountMcp, mountWeb];
 
 /**
  * A refusal sent before the request body was read (wrong offset, not yours, too large) would

@@ -1,4 +1,4 @@
-// `agora jobs run|list|show|logs|cancel|rerun`, `agora quota [grant]`, `agora leaderboard`, `agora results`.
+// `agora jobs run|list|show|logs|cancel|rerun`, `agora quota [grant]`, `agora leaderboard`, `agora compare`, `agora results`.
 
 import { isTerminal, type Job } from '@agora/core';
 import type { Command, Ctx } from '../command.ts';
@@ -6,6 +6,7 @@ import { UsageError } from '../command.ts';
 import { fields, nextPage, safe, table, when } from '../output.ts';
 
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '-' : Number(x.toPrecision(digits + 2)).toString());
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Number((x * 100).toPrecision(3))}%`);
 
 function jobText(j: Job): string {
   const r = j.result;
@@ -186,7 +187,7 @@ export const jobCommands: Command[] = [
   {
     name: 'leaderboard',
     args: '[--split public] [--hardware CLASS]',
-    summary: 'Pooled scores per submission (mean ± CI over all runs), ranked in tiers of statistical ties.',
+    summary: 'Pooled scores per fingerprint and hardware class (all runs, duplicates pooled into the original), ranked: 1 + entries wholly above; tiers of ties; the noise floor.',
     options: { split: { type: 'string' }, hardware: { type: 'string' } },
     async run(c, a) {
       a.atMost(0);
@@ -202,15 +203,37 @@ export const jobCommands: Command[] = [
               { header: 'TIER', get: (e) => e.tier, align: 'right' },
               { header: 'SUB', get: (e) => `#s${e.submissionId}` },
               { header: 'AUTHOR', get: (e) => `@${e.author.handle}`, max: 20 },
-              { header: 'MEAN', get: (e) => num(e.mean), align: 'right' },
+              { header: lb.ranking.scale === 'log' ? 'GEOMEAN' : 'MEAN', get: (e) => num(e.center), align: 'right' },
               { header: 'CI', get: (e) => (e.ciLow === null ? '-' : `${num(e.ciLow)}..${num(e.ciHigh)}`) },
+              { header: 'VS BASE', get: (e) => (e.baselineRatio ? `${num(e.baselineRatio.estimate)}x` : '-'), align: 'right' },
               { header: 'N', get: (e) => e.n, align: 'right' },
+              { header: 'JOBS', get: (e) => e.jobs, align: 'right' },
               { header: 'HW', get: (e) => e.hardwareClass, max: 20 },
-              { header: 'GUARDRAILS', get: (e) => (e.guardrailsPassed ? 'ok' : `failed: ${e.failedGuardrails.join(',')}`), max: 30 },
+              { header: 'GUARDRAILS', get: (e) => (e.guardrailsPassed ? (e.unranked ? e.unranked.replaceAll('_', ' ') : 'ok') : `failed: ${e.failedGuardrails.join(',')}`), max: 30 },
               { header: 'TITLE', get: (e) => e.title, max: 40 },
             ])
             : 'no results yet',
+          ...lb.noiseFloor.map((f) => `noise floor ${f.hardwareClass}: ${f.relativeSampleSd === null ? num(f.sampleSd) : pct(f.relativeSampleSd)} per sample; smallest difference compare can call ${pct(f.minimumDetectable)}, tiers apart ${pct(f.tierSeparation)} (at ${lb.ranking.minJobs} jobs, ${lb.ranking.minSamples} samples)`),
         ].join('\n'));
+    },
+  },
+  {
+    name: 'compare',
+    args: '<submission-a> <submission-b> [--split public] [--hardware CLASS]',
+    summary: 'Is A better than, worse than, or tied with B? Each side pools its fingerprint; the answer carries the interval of the ratio A/B.',
+    options: { split: { type: 'string' }, hardware: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(2);
+      const ids = [a.id(0, '<submission-a>'), a.id(1, '<submission-b>')] as const;
+      const split = a.str('split');
+      const hardware = a.str('hardware');
+      const cmp = await c.client().call('compare', { params: { collab: c.collab() }, query: { a: ids[0], b: ids[1], ...(split ? { split } : {}), ...(hardware ? { hardware } : {}) } });
+      const what = cmp.scale === 'log' ? 'ratio A/B' : 'difference A-B';
+      const interval = cmp.ratio.low === null ? 'no interval (too few samples)' : `${num(cmp.ratio.low)}..${num(cmp.ratio.high)}`;
+      c.print(cmp, () =>
+        `#s${ids[0]} is ${cmp.verdict === 'insufficient' ? 'not comparable yet with' : cmp.verdict === 'tie' ? 'tied with' : `${cmp.verdict} than`} #s${ids[1]}: ${what} ${num(cmp.ratio.estimate)} (${Math.round(cmp.confidence * 100)}%: ${interval}), ` +
+        `on ${cmp.basis === 'baseline_ratio' ? 'their ratios to the interleaved baseline' : cmp.metric.name}, ${cmp.hardwareClass}, split ${cmp.split}; ` +
+        `A: ${cmp.a.jobs} jobs ${cmp.a.n} samples${cmp.a.pooledAs !== ids[0] ? ` (pooled as #s${cmp.a.pooledAs})` : ''}, B: ${cmp.b.jobs} jobs ${cmp.b.n} samples${cmp.b.pooledAs !== ids[1] ? ` (pooled as #s${cmp.b.pooledAs})` : ''}`);
     },
   },
   {

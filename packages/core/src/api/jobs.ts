@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Slug } from '../schemas/challenge.ts';
 import { Handle } from '../schemas/identity.ts';
-import { CreateJobBody, Grant, GrantBody, Job, JobState, JobSummary, Leaderboard, LogLine, Quota, SubmissionPool } from '../schemas/jobs.ts';
+import { CompareQuery, Comparison, CreateJobBody, Grant, GrantBody, Job, JobState, JobSummary, Leaderboard, LogLine, Quota, SubmissionPool } from '../schemas/jobs.ts';
 import { Cursor, IdParam, Limit, Page, route } from './route.ts';
 
 const CollabParams = z.object({ collab: Slug });
@@ -71,10 +71,17 @@ export const jobRoutes = {
   }),
   leaderboard: route({
     method: 'get', path: '/v1/collaborations/{collab}/leaderboard', tag: 'jobs', auth: 'optional',
-    summary: 'Per submission and hardware class: all samples of all succeeded jobs pooled (mean ± t·s/√n, never the best run), ranked in tiers of statistical ties; guardrail failures shown unranked; invalidated submissions left out.',
+    summary: 'Per fingerprint and hardware class (a duplicate pools into its original): all samples of all succeeded jobs, with an interval on the challenge\'s scale (log for a speed), never the best run; rank = 1 + entries whose interval lies wholly above, tiers of the distinct ranks, only entries with the challenge\'s minimum of jobs and samples ranked; guardrail failures shown unranked; invalidated submissions left out; the noise floor and minimum detectable difference per hardware class.',
     params: CollabParams,
     query: z.object({ split: Slug.default('public'), hardware: z.string().max(140).optional() }),
     response: Leaderboard,
+  }),
+  compare: route({
+    method: 'get', path: '/v1/collaborations/{collab}/compare', tag: 'jobs', auth: 'optional',
+    summary: 'Is submission A better than, worse than, or tied with B on one split and hardware class? Each side is its fingerprint\'s pool; the answer carries the interval of the ratio A/B (of each one\'s ratio to the interleaved baseline when both have one).',
+    params: CollabParams,
+    query: CompareQuery,
+    response: Comparison,
   }),
   submissionResults: route({
     method: 'get', path: '/v1/collaborations/{collab}/submissions/{id}/results', tag: 'jobs', auth: 'optional',

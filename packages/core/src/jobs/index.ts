@@ -11,3 +11,4 @@ export * from '../stats/compare.ts';
 export * from '../stats/ranking.ts';
 export * from '../stats/noise.ts';
 export * from '../stats/simulate.ts';
+export * from '../stats/board.ts';

@@ -71,7 +71,20 @@ export const ChallengeSpec = z
     registration: z
       .object({ open: z.boolean().default(false), anonymous_observers: z.boolean().default(true) })
       .default({ open: false, anonymous_observers: true }),
-    significance: z.object({ confidence: z.number().gt(0.5).lt(1).default(0.95) }).default({ confidence: 0.95 }),
+    /** How the leaderboard tells results apart (docs/decisions/0105-significance.md). */
+    significance: z
+      .object({
+        confidence: z.number().gt(0.5).lt(1).default(0.95),
+        /** log: a positive metric (a speed), intervals of the geometric mean; linear: a metric that can be zero or negative. */
+        scale: z.enum(['log', 'linear']).default('log'),
+        /** An entry is ranked once its pool (all submissions of one fingerprint on one hardware class) has this many jobs... */
+        min_jobs: z.number().int().min(1).max(1000).default(1),
+        /** ...and this many samples. */
+        min_samples: z.number().int().min(2).max(100_000).default(2),
+        /** A submission folder inside the challenge, interleaved with every job on the same runner: each result carries its ratio to it. */
+        baseline: z.string().min(1).max(200).regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]+$/, 'a relative path inside the challenge folder').optional(),
+      })
+      .default({ confidence: 0.95, scale: 'log', min_jobs: 1, min_samples: 2 }),
     /** Optional times (ISO 8601 with an offset): see core/src/integrity/schedule.ts. */
     schedule: ScheduleSpec.optional(),
   })

@@ -232,35 +232,96 @@ export const Grant = z.object({
   expiresAt: z.string(),
 });
 
+/** An interval on the metric's scale; for a ratio, of A over B (1 is a tie). */
+const Interval = z.object({ estimate: z.number(), low: z.number().nullable(), high: z.number().nullable() });
+
 export const LeaderboardEntry = z.object({
-  /** Among entries of the same hardware class that passed every guardrail; null otherwise. */
+  /** 1 + the ranked entries of this hardware class whose interval lies wholly above (docs/decisions/0105); null when not ranked. */
   rank: z.number().int().nullable(),
-  /** Tier of statistical ties (Welch's test against the tier's leader at the challenge's confidence). */
+  /** Dense numbering of the distinct ranks: entries of one tier are statistical ties with the same entries above them. */
   tier: z.number().int().nullable(),
+  /** Why the entry is not ranked: a guardrail failed, or its pool has fewer jobs or samples than the challenge's minimum. */
+  unranked: z.enum(['guardrail_failed', 'too_few_jobs', 'too_few_samples']).nullable(),
+  /** The original submission of this fingerprint; its exact duplicates pool into it (duplicates). */
   submissionId: z.number().int(),
+  duplicates: z.array(z.number().int()),
   title: z.string(),
   author: PersonRef,
   sponsors: z.array(PersonRef),
   hardwareClass: z.string(),
   jobs: z.number().int(),
   n: z.number().int(),
+  /** Arithmetic mean of every pooled sample. */
   mean: z.number(),
   stdev: z.number().nullable(),
+  /** The centre of the interval: the geometric mean on the log scale, the mean on the linear one. */
+  center: z.number(),
+  /** The pooled interval at `confidence`, on the challenge's scale (positive for a speed). */
   ciLow: z.number().nullable(),
   ciHigh: z.number().nullable(),
+  /** Ratio to the challenge's baseline interleaved in the same jobs, with its interval; null without baseline runs. */
+  baselineRatio: Interval.extend({ n: z.number().int() }).nullable(),
   guardrailsPassed: z.boolean(),
   failedGuardrails: z.array(z.string()),
   lastResultAt: z.string(),
+});
+export const NoiseFloor = z.object({
+  hardwareClass: z.string(),
+  /** Entries with at least two samples that passed their guardrails, which the floor is the median over. */
+  entries: z.number().int(),
+  /** Spread of one sample and of one job's mean, on the challenge's scale (log units: about the coefficient of variation). */
+  sampleSd: z.number().nullable(),
+  jobSd: z.number().nullable(),
+  /** On the log scale: exp(sampleSd) - 1. */
+  relativeSampleSd: z.number().nullable(),
+  /** The smallest true difference `compare` can call between two entries at the minimum of jobs and samples (relative on the log scale). */
+  minimumDetectable: z.number().nullable(),
+  /** The smallest that puts two such entries in different tiers. */
+  tierSeparation: z.number().nullable(),
 });
 export const Leaderboard = z.object({
   split: z.string(),
   hardware: z.string().nullable(),
   metric: z.object({ name: z.string(), unit: z.string(), direction: z.enum(['maximize', 'minimize']) }),
   confidence: z.number(),
+  ranking: z.object({ scale: z.enum(['log', 'linear']), minJobs: z.number().int(), minSamples: z.number().int(), rule: z.string() }),
   hardwareClasses: z.array(z.string()),
-  /** Run-to-run noise per hardware class: the median sample stdev over submissions with at least two samples (relative: stdev / |mean|). */
-  noiseFloor: z.array(z.object({ hardwareClass: z.string(), submissions: z.number().int(), medianStdev: z.number(), medianRelativeStdev: z.number().nullable() })),
+  noiseFloor: z.array(NoiseFloor),
   items: z.array(LeaderboardEntry),
+});
+
+export const CompareQuery = z.object({
+  a: z.coerce.number().int().positive(),
+  b: z.coerce.number().int().positive(),
+  split: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('public'),
+  hardware: z.string().max(140).optional(),
+});
+const CompareSide = z.object({
+  submissionId: z.number().int(),
+  /** The original submission of its fingerprint, whose pool is compared. */
+  pooledAs: z.number().int(),
+  jobs: z.number().int(),
+  n: z.number().int(),
+  center: z.number(),
+  ciLow: z.number().nullable(),
+  ciHigh: z.number().nullable(),
+  guardrailsPassed: z.boolean(),
+});
+export const Comparison = z.object({
+  split: z.string(),
+  hardwareClass: z.string(),
+  metric: z.object({ name: z.string(), unit: z.string(), direction: z.enum(['maximize', 'minimize']) }),
+  confidence: z.number(),
+  /** better / worse: A is, beyond the interval; tie: the interval holds "no difference"; insufficient: a side has fewer than two samples. */
+  verdict: z.enum(['better', 'worse', 'tie', 'insufficient']),
+  /** metric: the pooled samples; baseline_ratio: each side's ratio to the baseline interleaved in its own jobs. */
+  basis: z.enum(['metric', 'baseline_ratio']),
+  scale: z.enum(['log', 'linear']),
+  /** A / B on the log scale (A - B on the linear one), with its interval. */
+  ratio: Interval,
+  p: z.number().nullable(),
+  a: CompareSide,
+  b: CompareSide,
 });
 
 export const SubmissionPool = z.object({

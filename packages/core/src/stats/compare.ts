@@ -8,7 +8,7 @@ import { studentTCdf } from './stats.ts';
  */
 export type Verdict = 'better' | 'worse' | 'tie' | 'insufficient';
 
-export interface Comparison {
+export interface PooledComparison {
   verdict: Verdict;
   scale: Scale;
   /** A/B on the log scale, A - B on the linear one; with its interval at `confidence`. */
@@ -29,7 +29,7 @@ export function welchDf(seA: number, dfA: number, seB: number, dfB: number): num
   return (va + vb) ** 2 / ((va * va) / dfA + (vb * vb) / dfB);
 }
 
-export function comparePooled(a: PooledEstimate, b: PooledEstimate, direction: 'maximize' | 'minimize', confidence = 0.95): Comparison {
+export function comparePooled(a: PooledEstimate, b: PooledEstimate, direction: 'maximize' | 'minimize', confidence = 0.95): PooledComparison {
   if (a.scale !== b.scale) throw new RangeError('cannot compare estimates on different scales');
   const scale = a.scale;
   const diff = a.location - b.location;

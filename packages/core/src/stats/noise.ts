@@ -15,7 +15,7 @@ import { median } from './stats.ts';
  *   - tierSeparation: the smallest that puts two such entries in different tiers (their intervals
  *     must not overlap: t·(se_a + se_b)).
  */
-export interface NoiseFloor {
+export interface NoiseFloorEstimate {
   entries: number;
   scale: Scale;
   sampleSd: number | null;
@@ -40,7 +40,7 @@ export function detectableDifference(sampleSd: number | null, jobSd: number | nu
   return { compare: tCritical(confidence, dfDiff) * Math.SQRT2 * se.se, tiers: 2 * tCritical(confidence, se.df) * se.se };
 }
 
-export function noiseFloor(estimates: readonly PooledEstimate[], opts: { scale: Scale; minJobs: number; minSamples: number; confidence: number }): NoiseFloor {
+export function noiseFloor(estimates: readonly PooledEstimate[], opts: { scale: Scale; minJobs: number; minSamples: number; confidence: number }): NoiseFloorEstimate {
   const spread = estimates.filter((e) => e.scale === opts.scale && e.sampleSd !== null);
   const sampleSd = spread.length ? median(spread.map((e) => e.sampleSd!)) : null;
   const jobSds = spread.filter((e) => e.jobSd !== null).map((e) => e.jobSd!);

@@ -2,7 +2,6 @@ import {
   AgoraError,
   cancelAction,
   enforce,
-  leaderboardCutoff,
   mayWorkNow,
   jobSponsor,
   mayCancelJob,
@@ -172,13 +171,6 @@ export async function jobForLogs(ctx: OperationCtx, slug: string, jobId: number)
   if (!job) throw new AgoraError('not_found', `job ${jobId} not found in this collaboration`);
   enforce(mayReadLogs(a.role, job));
   return job;
-}
-
-export async function leaderboardRows(ctx: OperationCtx, slug: string, split: string, hardwareClass: string | null) {
-  const a = await access(ctx.db, slug, ctx.actor);
-  splitVisibility(a.collab.challenge, split);
-  const cutoff = leaderboardCutoff(a.collab.challenge.schedule, new Date(), a.role);
-  return { access: a, rows: await store.leaderboardResults(ctx.db, a.collab.id, split, hardwareClass, cutoff) };
 }
 
 /** A submission's scored results (for its pools) and a page of its jobs, newest first. */

@@ -1,10 +1,10 @@
-import { rankPools, summarize, type ChallengeSpec } from '@agora/core';
+import { poolEstimate, rankEntries, rulesOf, summarize, type ChallengeSpec } from '@agora/core';
 import type { ScoredResultRow } from '@agora/store/integrity';
 
 /**
  * Pooled scores per submission and hardware class, ranked by the leaderboard's own rule
- * (core's rankPools): the lineage, frontier, progress and final standings rank as the
- * leaderboard does, by construction.
+ * (core's poolEstimate and rankEntries, docs/decisions/0105): the lineage, frontier, progress and
+ * final standings rank as the leaderboard does, by construction.
  */
 export interface Pool {
   submissionId: number;
@@ -30,17 +30,20 @@ function group(results: readonly ScoredResultRow[]): Map<string, ScoredResultRow
 /** Ranks the pools of `results` per hardware class (every result given takes part in the ranking). */
 export function rankedPools(results: readonly ScoredResultRow[], challenge: ChallengeSpec): Pool[] {
   const groups = group(results);
-  const confidence = challenge.significance?.confidence ?? 0.95;
+  const rules = rulesOf(challenge);
   const classes = [...new Set(results.map((r) => r.hardware_class))].sort();
   return classes.flatMap((cls) => {
     const pools = [...groups].filter(([k]) => k.startsWith(`${cls}\u0000`)).map(([key, g]) => ({
-      key, samples: g.flatMap((x) => x.samples), guardrailsPassed: g.every((x) => x.guardrails_passed),
+      key, estimate: poolEstimate(g.map((x) => x.samples), rules.scale, rules.confidence), guardrailsPassed: g.every((x) => x.guardrails_passed),
     }));
-    return rankPools(pools, challenge.metric.direction, confidence).map((p) => {
-      const g = groups.get(p.key)!;
+    const byKey = new Map(pools.map((p) => [p.key, p]));
+    return rankEntries(pools.filter((p) => p.estimate), rules).map((r) => {
+      const g = groups.get(r.key)!;
+      const est = byKey.get(r.key)!.estimate!;
+      const samples = g.flatMap((x) => x.samples).filter(Number.isFinite);
       return {
-        submissionId: g[0]!.submission_id, hardwareClass: cls, results: g, mean: p.mean, ciLow: p.ciLow, ciHigh: p.ciHigh, n: p.n,
-        rank: p.rank, tier: p.tier, guardrailsPassed: p.guardrailsPassed,
+        submissionId: g[0]!.submission_id, hardwareClass: cls, results: g, mean: samples.reduce((a, x) => a + x, 0) / samples.length,
+        ciLow: est.low, ciHigh: est.high, n: est.n, rank: r.rank, tier: r.tier, guardrailsPassed: byKey.get(r.key)!.guardrailsPassed,
       };
     });
   });

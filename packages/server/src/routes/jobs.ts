@@ -1,6 +1,6 @@
-import { AgoraError, isTerminal, jobRoutes as r, JobState, median, rankPools, summarize, type Role } from '@agora/core';
+import { AgoraError, isTerminal, jobRoutes as r, JobState, summarize, type Role } from '@agora/core';
 import type { Queryable } from '@agora/store';
-import { jobState, logLinesAfter, type LeaderboardResultRow, type LogLineRow, type SubmissionResultRow } from '@agora/store/jobs';
+import { jobState, logLinesAfter, type LogLineRow, type SubmissionResultRow } from '@agora/store/jobs';
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { isoReq } from '../collab.ts';
@@ -117,46 +117,6 @@ export function mountJobs(app: Hono<AppEnv>) {
       id: g.id, participant, extraJobs: body.extraJobs, reason: body.reason,
       grantedBy, createdAt: isoReq(g.created_at), expiresAt: isoReq(g.expires_at),
     };
-  });
-
-  mount(app, r.leaderboard, async ({ actor, params, query, services: { db } }) => {
-    const { access: a, rows } = await ops.leaderboardRows({ db, actor }, params.collab, query.split, query.hardware ?? null);
-    const challenge = a.collab.challenge;
-    const groups = new Map<string, LeaderboardResultRow[]>();
-    for (const row of rows) {
-      const k = `${row.hardware_class}\u0000${row.submission_id}`;
-      groups.set(k, [...(groups.get(k) ?? []), row]);
-    }
-    const confidence = challenge.significance?.confidence ?? 0.95;
-    const classes = [...new Set(rows.map((r) => r.hardware_class))].sort();
-    const items = classes.flatMap((cls) => {
-      const pools = [...groups.entries()].filter(([k]) => k.startsWith(`${cls}\u0000`)).map(([k, g]) => ({
-        key: k, samples: g.flatMap((x) => x.samples), guardrailsPassed: g.every((x) => x.guardrails_passed),
-      }));
-      return rankPools(pools, challenge.metric.direction, confidence).map((p) => {
-        const g = groups.get(p.key)!;
-        const first = g[0]!;
-        const sponsors = new Map<number, string>();
-        for (const x of g) if (x.sponsor_id && x.sponsor_id !== first.author_id) sponsors.set(x.sponsor_id, x.sponsor_handle!);
-        return {
-          rank: p.rank, tier: p.tier, submissionId: first.submission_id, title: first.title,
-          author: { id: first.author_id, handle: first.author_handle },
-          sponsors: [...sponsors].map(([id, handle]) => ({ id, handle })),
-          hardwareClass: cls, jobs: g.length, n: p.n, mean: p.mean, stdev: p.stdev, ciLow: p.ciLow, ciHigh: p.ciHigh,
-          guardrailsPassed: p.guardrailsPassed,
-          failedGuardrails: [...new Set(g.flatMap((x) => x.guardrails.filter((gr) => !gr.passed).map((gr) => gr.name)))],
-          lastResultAt: isoReq(g.at(-1)!.created_at),
-        };
-      });
-    });
-    const noiseFloor = classes.flatMap((cls) => {
-      const spread = items.filter((e) => e.hardwareClass === cls && e.stdev !== null);
-      if (!spread.length) return [];
-      const rel = spread.filter((e) => e.mean !== 0).map((e) => e.stdev! / Math.abs(e.mean));
-      return [{ hardwareClass: cls, submissions: spread.length, medianStdev: median(spread.map((e) => e.stdev!)), medianRelativeStdev: rel.length ? median(rel) : null }];
-    });
-    const { name, unit, direction } = challenge.metric;
-    return { split: query.split, hardware: query.hardware ?? null, metric: { name, unit, direction }, confidence, hardwareClasses: classes, noiseFloor, items };
   });
 
   mount(app, r.submissionResults, async ({ actor, params, query, services: { db } }) => {

@@ -39,36 +39,6 @@ export async function attemptsOfJobs(db: Queryable, jobIds: number[]): Promise<A
     [jobIds]);
 }
 
-export interface LeaderboardResultRow {
-  submission_id: number;
-  title: string;
-  author_id: number;
-  author_handle: string;
-  hardware_class: string;
-  samples: number[];
-  guardrails: Array<{ name: string; passed: boolean }>;
-  guardrails_passed: boolean;
-  sponsor_id: number | null;
-  sponsor_handle: string | null;
-  created_at: Date;
-}
-
-/**
- * Results of scored jobs (succeeded, or guardrail_failed: shown unranked) of valid (not invalidated, not withdrawn) submissions on one split, in
- * job order; only one hardware class when given, only results up to `cutoff` when given (a frozen board).
- */
-export async function leaderboardResults(db: Queryable, collabId: number, split: string, hardwareClass: string | null, cutoff: Date | null = null): Promise<LeaderboardResultRow[]> {
-  return db.query<LeaderboardResultRow>(
-    `select r.submission_id, s.title, s.author_id, pa.handle as author_handle, r.hardware_class, r.samples, r.guardrails, r.guardrails_passed,
-            j.sponsor_id, ps.handle as sponsor_handle, r.created_at
-     from results r join jobs j on j.id = r.job_id join submissions s on s.id = r.submission_id
-     join participants pa on pa.id = s.author_id left join participants ps on ps.id = j.sponsor_id
-     where r.collaboration_id = $1 and r.split = $2 and j.state in ('succeeded', 'guardrail_failed') and s.invalidated_at is null and s.withdrawn_at is null
-       and ($3::text is null or r.hardware_class = $3) and ($4::timestamptz is null or r.created_at <= $4)
-     order by r.job_id`,
-    [collabId, split, hardwareClass, cutoff]);
-}
-
 export interface SubmissionResultRow {
   split: string;
   hardware_class: string;
