@@ -168,18 +168,14 @@ const submission: ToolSpec = {
 const compare: ToolSpec = {
   name: 'compare',
   title: 'Compare two submissions',
-  description: 'Pooled results of two submissions side by side (same split and hardware class), with the ratio of their means and whether the leaderboard puts them in different tiers (better, worse) or the same (tie).',
+  description: 'Is A better than, worse than, or tied with B on one split and hardware class (each side pooled over its fingerprint)? The ratio A/B with its confidence interval, from each one\'s ratio to the interleaved baseline when both have one (docs/decisions/0105).',
   readOnly: true, destructive: false, idempotent: true,
-  input: z.object({ a: z.number().int().positive(), b: z.number().int().positive(), split: z.string().max(63).default('public') }),
-  output: z.object({ a: z.unknown(), b: z.unknown(), ratio: z.number().nullable(), verdict: z.enum(['better', 'worse', 'tie', 'unranked']) }),
+  input: z.object({ a: z.number().int().positive(), b: z.number().int().positive(), split: z.string().max(63).default('public'), hardware: z.string().max(140).optional() }),
+  output: z.object({ a: z.unknown(), b: z.unknown(), ratio: z.number(), low: z.number().nullable(), high: z.number().nullable(), basis: z.string(), hardwareClass: z.string(), verdict: z.enum(['better', 'worse', 'tie', 'insufficient']) }),
   async run({ client, collab }, args) {
-    const a = args as { a: number; b: number; split: string };
-    const board = await client.call('leaderboard', { params: { collab }, query: { split: a.split } as never });
-    const ra = board.items.find((e) => e.submissionId === a.a) ?? null;
-    const rb = board.items.find((e) => e.submissionId === a.b) ?? null;
-    const ratio = ra && rb && rb.mean !== 0 ? ra.mean / rb.mean : null;
-    const verdict = ra?.tier == null || rb?.tier == null ? 'unranked' : ra.tier < rb.tier ? 'better' : ra.tier > rb.tier ? 'worse' : 'tie';
-    return { a: ra, b: rb, ratio, verdict };
+    const a = args as { a: number; b: number; split: string; hardware?: string };
+    const cmp = await client.call('compare', { params: { collab }, query: { a: a.a, b: a.b, split: a.split, ...(a.hardware ? { hardware: a.hardware } : {}) } });
+    return { a: cmp.a, b: cmp.b, ratio: cmp.ratio.estimate, low: cmp.ratio.low, high: cmp.ratio.high, basis: cmp.basis, hardwareClass: cmp.hardwareClass, verdict: cmp.verdict };
   },
 };
 
