@@ -189,6 +189,21 @@ describe('API hardening (issue 12)', () => {
     assert.equal(e.code, 'range_not_satisfiable');
   });
 
+  test('a burst of submissions is limited per author (30 a minute): 429 with Retry-After, others unaffected', async () => {
+    const flood = await t.join('flood');
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+      send(flood, 'POST', `/v1/collaborations/${t.collab}/submissions`, { title: `flood ${i}`, files: [{ path: 'main.py', content: `print(${i})` }] })
+        .then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() }))));
+    const accepted = results.filter((r) => r.status === 201).length;
+    const refused = results.filter((r) => r.status === 429);
+    assert.equal(accepted, 30, JSON.stringify(results.filter((r) => r.status !== 201 && r.status !== 429).slice(0, 2)));
+    assert.equal(refused.length, 10);
+    assert.ok(refused.every((r) => /^[1-9]\d*$/.test(r.retryAfter ?? '') && JSON.parse(r.body).error.code === 'rate_limited'));
+    const other = await send(alice, 'POST', `/v1/collaborations/${t.collab}/submissions`, { title: 'not a flood', files: [{ path: 'main.py', content: 'print(1)' }] });
+    assert.equal(other.status, 201, 'another author is not held back');
+    await other.arrayBuffer();
+  });
+
   // Last: it leaves this address waiting, for every key.
   test('wrong keys in a row are slowed down: after 10, the address waits (429, Retry-After), whatever key it sends', async () => {
     const statuses: number[] = [];

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgoraError, fingerprint, pathSetProblems, suggestParents, type BundleEntry, type SubmissionMeta } from '@agora/core';
+import { AgoraError, checkPostRate, fingerprint, pathSetProblems, suggestParents, type RateWindow, type BundleEntry, type SubmissionMeta } from '@agora/core';
 import {
   appendEvent,
   collaborationArtifactSizes,
@@ -9,6 +9,7 @@ import {
   existingSubmissionIds,
   insertArtifact,
   insertSubmission,
+  lockAndRecentSubmissionTimes,
   lockFingerprintAndFindDuplicate,
   memberIdsByHandle,
   selfAndAncestorIds,
@@ -71,6 +72,7 @@ async function recordSubmission(
 ) {
   const collabId = a.collab.id;
   const me = a.actor.participantId;
+  await checkSubmissionRate(tx, collabId, me);
 
   // Artifact references: uploaded to this collaboration, or refused by name.
   const shas = [...new Set(meta.artifacts.map((x) => x.sha256))];
@@ -117,6 +119,27 @@ async function recordSubmission(
     },
   });
   return { submission: await detailOut(tx, s), duplicateOf: dup ?? null, suggestedParents };
+}
+
+/**
+ * A flood of submissions (issue 12: 40 in one burst) fills the store and every reader's list: at
+ * most SUBMISSION_RATE_LIMITS per author and collaboration, refused with 429 and when to retry.
+ */
+export const SUBMISSION_RATE_LIMITS: readonly RateWindow[] = [
+  { max: 30, seconds: 60 },
+  { max: 300, seconds: 3600 },
+];
+
+async function checkSubmissionRate(tx: Queryable, collabId: number, authorId: number): Promise<void> {
+  const { now, times } = await lockAndRecentSubmissionTimes(tx, collabId, authorId);
+  const d = checkPostRate(times, now, SUBMISSION_RATE_LIMITS);
+  if (!d.nextAllowedAt) return;
+  const retryAfterSeconds = Math.max(1, Math.ceil((d.nextAllowedAt.getTime() - now.getTime()) / 1000));
+  throw new AgoraError(
+    'rate_limited',
+    `submitting too fast: at most ${d.window!.max} submissions in ${d.window!.seconds === 60 ? 'a minute' : 'an hour'}; the next is allowed at ${d.nextAllowedAt.toISOString()} (in ${retryAfterSeconds} s)`,
+    { nextAllowedAt: d.nextAllowedAt.toISOString(), retryAfterSeconds, limit: { max: d.window!.max, seconds: d.window!.seconds } },
+  );
 }
 
 /** Earlier submissions by others sharing most contents with this one, leaving out declared parents and their ancestors. */

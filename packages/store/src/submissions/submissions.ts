@@ -187,6 +187,20 @@ export async function submissionLabels(db: Queryable, ids: number[]): Promise<Ma
   return new Map(rows.map((r) => [r.id, r]));
 }
 
+/**
+ * Creation times of this author's submissions to the collaboration in the last hour, and the
+ * database's clock, after a per-author transaction lock: concurrent submissions by one author are
+ * counted one after the other, so a burst cannot slip past the limit together.
+ */
+export async function lockAndRecentSubmissionTimes(tx: Queryable, collabId: number, authorId: number): Promise<{ now: Date; times: Date[] }> {
+  await tx.query('select pg_advisory_xact_lock(4242052, $1)', [authorId]);
+  const [{ now }] = (await tx.query<{ now: Date }>('select clock_timestamp() as now')) as [{ now: Date }];
+  const rows = await tx.query<{ created_at: Date }>(
+    `select created_at from submissions where collaboration_id = $1 and author_id = $2 and created_at > clock_timestamp() - interval '1 hour'`,
+    [collabId, authorId]);
+  return { now, times: rows.map((r) => r.created_at) };
+}
+
 /** Author, staging and invalidation of a submission, locked until the transaction ends. */
 export async function lockSubmissionState(
   tx: Queryable, collabId: number, id: number,
