@@ -199,6 +199,13 @@ describe('integrity: flags, rulings, invalidation by lineage and lever, withdraw
     assert.ok(p.steps[0]!.mean < p.steps[1]!.mean);
     assert.ok((await node(ids.memo1!)).badges.includes('verified'));
   });
+
+  test('an organizer demoted later keeps their rulings in the audit log', async () => {
+    await t.admin.call('setRole', { params: { ...P(), handle: 'olga' }, body: { role: 'participant' } });
+    const log = await t.admin.call('auditLog', { params: P(), query: { limit: 500 } });
+    assert.equal(log.items.filter((e) => e.type === 'ruling.made' && e.organizer === 'olga').length, 3);
+    assert.ok(!log.items.some((e) => e.organizer === 'olga' && e.type === 'post.created'), 'her ordinary actions now read as a participant\'s');
+  });
 });
 
 describe('integrity: the schedule', () => {

@@ -63,12 +63,15 @@ export async function reinstateSubmissions(tx: Queryable, rulingId: number, ids:
   await tx.query(`insert into ruling_effects (ruling_id, submission_id, effect) select $1, unnest($2::int[]), 'reinstated'`, [rulingId, ids]);
 }
 
-/** The lineage as a ruling sees it (every submission of the collaboration), locked while the ruling is made. */
+/**
+ * The lineage as a ruling sees it (every submission of the collaboration), locked while the ruling
+ * is made. `no key update`: new flags, jobs and children may still reference these rows meanwhile.
+ */
 export async function lockDag(tx: Queryable, collabId: number): Promise<Array<{ id: number; parents: number[]; levers: string[]; invalidBy: number | null }>> {
   const rows = await tx.query<{ id: number; parents: number[]; levers: string[]; invalid_by: number | null }>(
     `select s.id, s.levers, s.invalid_by,
             coalesce((select array_agg(sp.parent_id) from submission_parents sp where sp.submission_id = s.id), '{}') as parents
-     from submissions s where s.collaboration_id = $1 order by s.id for update of s`,
+     from submissions s where s.collaboration_id = $1 order by s.id for no key update of s`,
     [collabId]);
   return rows.map((r) => ({ id: r.id, parents: r.parents, levers: r.levers, invalidBy: r.invalid_by }));
 }
@@ -81,7 +84,7 @@ export interface WithdrawTarget { id: number; author_id: number; withdrawn_at: D
 
 export async function lockSubmissionForWithdraw(tx: Queryable, collabId: number, id: number): Promise<WithdrawTarget | null> {
   const [row] = await tx.query<WithdrawTarget>(
-    'select id, author_id, withdrawn_at from submissions where collaboration_id = $1 and id = $2 for update', [collabId, id]);
+    'select id, author_id, withdrawn_at from submissions where collaboration_id = $1 and id = $2 for no key update', [collabId, id]);
   return row ?? null;
 }
 
