@@ -27,6 +27,9 @@ test('mayQueueJob: who may queue a job, and whose quota pays', () => {
     ['fewer repeats', { repeats: 1 }, `ok:${AUTHOR}`],
     ['an invalidated submission, even for organizers', { actorId: ORG, role: 'organizer', invalidated: true }, 'conflict'],
     ['an observer (the role check is the caller\'s; not the author, not staged)', { actorId: OTHER, role: 'observer' }, 'forbidden'],
+    // Permission before state (issue 12): a 409 would tell an outsider the submission's state.
+    ['another participant, not staged, invalidated: forbidden, not conflict', { actorId: OTHER, invalidated: true }, 'forbidden'],
+    ['a participant on a private split of an invalidated submission: forbidden', { split: 'private', visibility: 'private', invalidated: true }, 'forbidden'],
   ];
   for (const [name, c, want] of cases) {
     const { staged, invalidated, ...rest } = c;
@@ -57,6 +60,10 @@ test('mayRerunJob: organizers any finished job (uncharged); originator or reques
     ['author, private split', 'participant', AUTHOR, { visibility: 'private', sponsorId: null, requestedBy: ORG }, false, 'forbidden'],
     ['organizer, private split', 'organizer', ORG, { visibility: 'private', sponsorId: null, requestedBy: ORG }, false, 'ok:null'],
     ['invalidated submission', 'organizer', ORG, {}, true, 'conflict'],
+    // Permission before state (issue 12): a stranger learns nothing of the job's state.
+    ['a stranger, still running: forbidden, not conflict', 'participant', OTHER, { state: 'running' }, false, 'forbidden'],
+    ['a stranger, succeeded: forbidden, not conflict', 'participant', OTHER, { state: 'succeeded' }, false, 'forbidden'],
+    ['author, private split, still running: forbidden', 'participant', AUTHOR, { visibility: 'private', sponsorId: null, requestedBy: ORG, state: 'running' }, false, 'forbidden'],
   ];
   for (const [name, role, actorId, over, invalidated, want] of cases) {
     const d = mayRerunJob({ role, actorId, job: job(over), submissionInvalidated: invalidated, submissionId: 5 });

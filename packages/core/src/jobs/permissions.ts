@@ -27,15 +27,16 @@ export interface QueueRequest {
  */
 export function mayQueueJob(q: QueueRequest): Decision {
   const organizer = q.role === 'organizer';
+  // Permission before state (issue 12): someone who may not run it learns nothing of its state.
+  if (q.visibility === 'private' && !organizer)
+    return refuse('forbidden', `split "${q.split}" is private: only organizers run verification jobs on it`);
+  if (q.visibility === 'public' && q.submission.authorId !== q.actorId && !q.submission.staged && !organizer)
+    return refuse('forbidden', `submission ${q.submission.id} is not staged: only its author may run it (the author can stage it to ask others to sponsor a run)`);
   if (q.submission.invalidated)
     return refuse('conflict', `submission ${q.submission.id} was invalidated: ${q.submission.invalidatedReason ?? 'by an organizer ruling'}`, { submissionId: q.submission.id });
   if (q.submission.withdrawn) return refuse('conflict', `submission ${q.submission.id} was withdrawn by its author`, { submissionId: q.submission.id });
   if (!organizer && q.repeats > q.challengeRepeats)
     return refuse('validation_failed', `at most ${q.challengeRepeats} repeats per job in this challenge; queue more jobs to measure more (their samples pool)`, { max: q.challengeRepeats });
-  if (q.visibility === 'private' && !organizer)
-    return refuse('forbidden', `split "${q.split}" is private: only organizers run verification jobs on it`);
-  if (q.visibility === 'public' && q.submission.authorId !== q.actorId && !q.submission.staged && !organizer)
-    return refuse('forbidden', `submission ${q.submission.id} is not staged: only its author may run it (the author can stage it to ask others to sponsor a run)`);
   return null;
 }
 
@@ -63,14 +64,15 @@ export const RERUNNABLE_BY_AUTHOR: ReadonlySet<JobState> = new Set(['failed', 'e
 export function mayRerunJob(r: { role: Role; actorId: number; job: JobFacts; submissionInvalidated: boolean; submissionId: number }): Decision {
   const { job } = r;
   const organizer = r.role === 'organizer';
-  if (!isTerminal(job.state)) return refuse('conflict', `job ${job.id} is still ${job.state}; re-run it once it has finished`, { state: job.state });
+  // Permission before state (issue 12): someone who may not re-run it learns nothing of its state.
   if (!organizer) {
     if (job.originatorId !== r.actorId && job.requestedBy !== r.actorId)
       return refuse('forbidden', 'only organizers, or the job\'s originator or requester, may re-run it');
-    if (!RERUNNABLE_BY_AUTHOR.has(job.state))
-      return refuse('conflict', `job ${job.id} ${job.state === 'succeeded' ? 'succeeded' : 'scored but failed a guardrail'}; to measure again, queue a new job (each run counts in the pooled score)`, { state: job.state });
     if (job.visibility === 'private') return refuse('forbidden', 'private-split jobs are re-run by organizers');
   }
+  if (!isTerminal(job.state)) return refuse('conflict', `job ${job.id} is still ${job.state}; re-run it once it has finished`, { state: job.state });
+  if (!organizer && !RERUNNABLE_BY_AUTHOR.has(job.state))
+    return refuse('conflict', `job ${job.id} ${job.state === 'succeeded' ? 'succeeded' : 'scored but failed a guardrail'}; to measure again, queue a new job (each run counts in the pooled score)`, { state: job.state });
   if (r.submissionInvalidated) return refuse('conflict', `submission ${r.submissionId} was invalidated; it is not re-run`);
   return null;
 }
