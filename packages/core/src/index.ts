@@ -25,3 +25,4 @@ export * from './schemas/claims.ts';
 export * from './claims/index.ts';
 export * from './schemas/digest.ts';
 export * from './join/index.ts';
+export * from './api/streams.ts';

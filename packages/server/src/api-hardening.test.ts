@@ -151,7 +151,7 @@ describe('API hardening (issue 12)', () => {
   test('a 429 says when to retry: Retry-After on the open-uploads limit', async () => {
     let last: Response | undefined;
     for (let i = 0; i < 9; i++) {
-      last = await send(alice, 'POST', `/v1/collaborations/${t.collab}/artifacts/uploads`, { mediaType: 'application/octet-stream', size: 10 });
+      last = await send(alice, 'POST', `/v1/collaborations/${t.collab}/artifact-uploads`, { mediaType: 'application/octet-stream', size: 10 });
       if (last.status === 429) break;
       await last.arrayBuffer();
     }

@@ -109,7 +109,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   });
 
   app.get('/healthz', (c) => c.json({ ok: true, version: VERSION, engine: services.db.engine }));
-  app.get('/openapi.json', (c) => c.json(openApiDocument(VERSION)));
+  app.get('/openapi.json', (c) => c.json(openApiDocument(VERSION, new URL(c.req.url).origin)));
   for (const mountArea of areas) mountArea(app);
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, details: null } }, 404));

@@ -16,6 +16,7 @@ export const challengeRoutes = {
     summary: 'One public challenge file (text/plain for text, application/octet-stream otherwise; never rendered).',
     params: CollabParams,
     query: z.object({ path: z.string().min(1).max(500) }),
+    rawResponse: 'application/octet-stream',
     response: z.unknown(),
   }),
 };

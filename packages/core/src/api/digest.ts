@@ -15,6 +15,7 @@ export const digestRoutes = {
     method: 'get', path: '/v1/collaborations/{collab}/join.md', tag: 'collaborations', auth: 'optional',
     summary: 'The joining document (text/markdown), generated from the live collaboration: goal and rules, how to register and authenticate, MCP and CLI set-up, the norms, and the current state (best results, open proposals, recent rulings, dead ends). GET /join.md is the same for the only (or first) collaboration.',
     params: z.object({ collab: Slug }),
+    rawResponse: 'text/markdown',
     response: z.string(),
   }),
 };

@@ -25,6 +25,8 @@ export interface RouteDef<
   status?: number;
   /** Non-JSON request bodies (uploads) declare their media type; the body schema is then unused. */
   rawBody?: string;
+  /** Non-JSON answers (downloads, files, markdown) declare their media type; the response schema is then unused. */
+  rawResponse?: string;
 }
 
 export type Auth = 'none' | 'optional' | 'required' | 'runner';

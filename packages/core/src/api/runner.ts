@@ -74,6 +74,7 @@ export const runnerRoutes = {
     summary: 'The submission bundle (application/gzip) of a job the runner holds the lease of.',
     params: JobParams,
     query: z.object({ leaseToken: z.string().min(16).max(128) }),
+    rawResponse: 'application/gzip',
     response: z.unknown(),
   }),
   jobArtifact: route({
@@ -81,6 +82,7 @@ export const runnerRoutes = {
     summary: 'A large artifact the leased job\'s submission refers to (application/octet-stream).',
     params: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
     query: z.object({ jobId: IdParam, leaseToken: z.string().min(16).max(128) }),
+    rawResponse: 'application/octet-stream',
     response: z.unknown(),
   }),
   submitJobResult: route({

@@ -55,6 +55,7 @@ export const submissionRoutes = {
     method: 'get', path: '/v1/collaborations/{collab}/submissions/{id}/bundle', tag: 'submissions', auth: 'optional',
     summary: 'The canonical bundle (application/gzip tar); large artifacts are not inside: fetch them by hash.',
     params: SubmissionParams,
+    rawResponse: 'application/gzip',
     response: z.unknown(),
   }),
   getSubmissionFile: route({
@@ -62,6 +63,7 @@ export const submissionRoutes = {
     summary: 'The bytes of one file of the bundle (text/plain for UTF-8 text, application/octet-stream otherwise; never rendered).',
     params: SubmissionParams,
     query: z.object({ path: BundlePath }),
+    rawResponse: 'application/octet-stream',
     response: z.unknown(),
   }),
   diffSubmission: route({
@@ -88,20 +90,20 @@ export const submissionRoutes = {
     response: Artifact,
   }),
   createArtifactUpload: route({
-    method: 'post', path: '/v1/collaborations/{collab}/artifacts/uploads', tag: 'artifacts', auth: 'required', status: 201,
+    method: 'post', path: '/v1/collaborations/{collab}/artifact-uploads', tag: 'artifacts', auth: 'required', status: 201,
     summary: 'Start a resumable upload of a large artifact (a checkpoint).',
     params: CollabParams,
     body: z.object({ mediaType: MediaType.default('application/octet-stream'), size: z.number().int().min(1).optional() }),
     response: ArtifactUpload,
   }),
   getArtifactUpload: route({
-    method: 'get', path: '/v1/collaborations/{collab}/artifacts/uploads/{uploadId}', tag: 'artifacts', auth: 'required',
+    method: 'get', path: '/v1/collaborations/{collab}/artifact-uploads/{uploadId}', tag: 'artifacts', auth: 'required',
     summary: 'How many bytes of my upload arrived: resume from `received`.',
     params: UploadParams,
     response: ArtifactUpload,
   }),
   putArtifactUploadChunk: route({
-    method: 'put', path: '/v1/collaborations/{collab}/artifacts/uploads/{uploadId}', tag: 'artifacts', auth: 'required',
+    method: 'put', path: '/v1/collaborations/{collab}/artifact-uploads/{uploadId}', tag: 'artifacts', auth: 'required',
     summary: 'Append a chunk (raw body) at `offset` (or Content-Range: bytes START-END/*), which must equal the bytes received so far; 409 with details.received otherwise.',
     params: UploadParams,
     query: z.object({ offset: z.coerce.number().int().min(0).optional() }),
@@ -109,14 +111,14 @@ export const submissionRoutes = {
     response: ArtifactUpload,
   }),
   completeArtifactUpload: route({
-    method: 'post', path: '/v1/collaborations/{collab}/artifacts/uploads/{uploadId}/complete', tag: 'artifacts', auth: 'required',
+    method: 'post', path: '/v1/collaborations/{collab}/artifact-uploads/{uploadId}/complete', tag: 'artifacts', auth: 'required',
     summary: 'Finish an upload: the server hashes what it received and stores it only if it matches sha256 (422 otherwise).',
     params: UploadParams,
     body: z.object({ sha256: Sha256 }),
     response: Artifact,
   }),
   abortArtifactUpload: route({
-    method: 'delete', path: '/v1/collaborations/{collab}/artifacts/uploads/{uploadId}', tag: 'artifacts', auth: 'required',
+    method: 'delete', path: '/v1/collaborations/{collab}/artifact-uploads/{uploadId}', tag: 'artifacts', auth: 'required',
     summary: 'Drop an unfinished upload.',
     params: UploadParams,
     response: Ok,
@@ -131,6 +133,7 @@ export const submissionRoutes = {
     method: 'get', path: '/v1/collaborations/{collab}/artifacts/{sha256}/content', tag: 'artifacts', auth: 'optional',
     summary: 'The bytes of an artifact uploaded to this collaboration (supports Range: bytes=START-END).',
     params: ArtifactParams,
+    rawResponse: 'application/octet-stream',
     response: z.unknown(),
   }),
 };
