@@ -39,4 +39,4 @@ await Promise.all(cfg.keys.map(async (key, i) => {
     } else await request('job status', key, `/jobs/${pick(cfg.jobIds)}`);
   }
 }));
-console.log(JSON.stringify({ requests: done, seconds: cfg.seconds, lat, errors }));
+process.stdout.write(`${JSON.stringify({ requests: done, seconds: cfg.seconds, lat, errors })}\n`);

@@ -85,5 +85,6 @@ for (const o of observers) {
   }
 }
 for (const r of requests) r.destroy();
-console.log(JSON.stringify({ observers: cfg.observers, connected, posts: sent.size, writeErrors, ack, delivery, lost, duplicated: dup, outOfOrder: disorder }));
-process.exit(0);
+const q = (xs: number[], p: number) => (xs.length ? [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor(p * xs.length))]! : NaN);
+const summary = { observers: cfg.observers, connected, posts: sent.size, writeErrors, ackP99: q(ack, 0.99), deliveryP50: q(delivery, 0.5), deliveryP99: q(delivery, 0.99), lost, duplicated: dup, outOfOrder: disorder };
+process.stdout.write(`${JSON.stringify(summary)}\n`, () => process.exit(0)); // exit only once the pipe has it all

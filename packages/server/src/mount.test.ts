@@ -21,3 +21,21 @@ test('mount strips every field the response schema does not name', async () => {
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { id: 7, owner: { handle: 'ada' }, items: [{ n: 1 }] });
 });
+
+test('a GET answers with an ETag and 304 when If-None-Match matches; a change gives a new tag', async () => {
+  const app = new Hono<AppEnv>();
+  let n = 1;
+  mount(app, route({ method: 'get', path: '/n', tag: 't', auth: 'optional', summary: 'n', response: z.object({ n: z.number() }) }), async () => ({ n }));
+  const first = await app.request('/n');
+  const etag = first.headers.get('etag');
+  assert.match(etag ?? '', /^W\/"[A-Za-z0-9_-]+"$/);
+  assert.deepEqual(await first.json(), { n: 1 });
+  const again = await app.request('/n', { headers: { 'if-none-match': etag! } });
+  assert.equal(again.status, 304);
+  assert.equal(await again.text(), '');
+  n = 2;
+  const changed = await app.request('/n', { headers: { 'if-none-match': etag! } });
+  assert.equal(changed.status, 200);
+  assert.notEqual(changed.headers.get('etag'), etag);
+  assert.deepEqual(await changed.json(), { n: 2 });
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AgoraError, type Infer, type RouteDef } from '@agora/core';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
@@ -136,6 +137,21 @@ export function mount<R extends RouteDef>(
     const out = await handler({ params, query, body, actor, runner, services: c.get('services'), c } as HandlerCtx<R>);
     if (out instanceof Response) return out;
     // Parsing the response strips any field the schema does not name: nothing leaks by accident.
-    return c.json(def.response.parse(out) as object, (def.status ?? 200) as 200);
+    const shaped = def.response.parse(out) as object;
+    if (def.method !== 'get') return c.json(shaped, (def.status ?? 200) as 200);
+    return conditionalJson(c, JSON.stringify(shaped));
   });
+}
+
+/**
+ * Reads that agents poll answer with an ETag of the body; a client sending it back in
+ * If-None-Match gets 304 and no body when nothing changed. The tag is computed from what this
+ * caller would receive, so it can never reveal another caller's view.
+ */
+function conditionalJson(c: Context<AppEnv>, body: string): Response {
+  const etag = `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+  const sent = c.req.header('if-none-match');
+  if (sent && sent.split(',').some((t) => t.trim() === etag || t.trim() === '*'))
+    return c.body(null, 304, { etag, 'cache-control': 'private, no-cache' });
+  return c.body(body, 200, { 'content-type': 'application/json', etag, 'cache-control': 'private, no-cache' });
 }
