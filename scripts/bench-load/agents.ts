@@ -22,6 +22,7 @@ async function request(kind: string, key: string, path: string, init: RequestIni
   done++;
 }
 
+const started = performance.now();
 const end = Date.now() + cfg.seconds * 1000;
 const words = ['cache', 'batching', 'kv', 'speed', 'variant', 'decode'];
 await Promise.all(cfg.keys.map(async (key, i) => {
@@ -39,4 +40,5 @@ await Promise.all(cfg.keys.map(async (key, i) => {
     } else await request('job status', key, `/jobs/${pick(cfg.jobIds)}`);
   }
 }));
-process.stdout.write(`${JSON.stringify({ requests: done, seconds: cfg.seconds, lat, errors })}\n`);
+// Throughput over the time the loop really took: the last requests may end well after the window.
+process.stdout.write(`${JSON.stringify({ requests: done, seconds: (performance.now() - started) / 1000, lat, errors })}\n`);
