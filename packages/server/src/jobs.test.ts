@@ -168,7 +168,7 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     assert.deepEqual(mine.items.map((j) => j.id), [job.id]);
   });
 
-  test('private split: organizers only, uncharged; non-organizers see metric and guardrails, never samples or logs', async () => {
+  test('private split: organizers only, uncharged; non-organizers see a verdict and a coarsened metric, never samples or logs', async () => {
     const eve = await t.join('eve');
     const sub = await insertSubmission(t, eve);
     await rejects(create(eve, sub, 'private'), 403, 'forbidden');
@@ -194,7 +194,8 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
       body: { leaseToken: claimed.job!.leaseToken, outcome: 'succeeded', result: harnessResult('private', [7, 8]), environment: ENV },
     });
     const seen = await eve.call('getJob', { params: { collab: t.collab, id: job.id } });
-    assert.deepEqual(seen.result!.metric.samples, [7, 8]);
+    assert.deepEqual(seen.result!.metric.samples, [7.5], 'one coarsened mean, no sample count');
+    assert.equal(seen.result!.guardrails[0]!.value, undefined, 'a guardrail verdict, not its value');
     assert.equal(seen.attempts.length, 2);
     assert.equal(seen.result!.guardrailsPassed, true);
     assert.equal(seen.result!.samples, null);
@@ -242,6 +243,57 @@ describe('jobs: quota, staging and sponsorship, private splits, re-runs, leaderb
     const asOrg = await org.call('getJob', { params: { collab: t.collab, id: job.id } });
     assert.equal(asOrg.reason, 'wrong answer to SECRET private prompt 5');
     assert.equal(asOrg.attempts[0]!.reason, 'wrong answer to SECRET private prompt 5');
+  });
+
+  test('a submission that encodes private text into its figures gets nothing out (participants see 3 significant digits)', async () => {
+    // What a cheating submission can do: it chooses its speed and the log-probabilities behind
+    // perplexity, so it writes the private prompt it saw into the figures' low digits.
+    const SECRET = 'Wombat';
+    const k = [...Buffer.from(SECRET)].reduce((n, b) => n * 256 + b, 0); // 48 bits
+    const hide = (base: number) => base * (1 + k / 2 ** 48 / 100);
+    const reveal = (x: number, base: number) => {
+      let n = Math.round(((x / base - 1) * 100) * 2 ** 48);
+      const bytes: number[] = [];
+      for (let i = 0; i < 6; i++, n = Math.floor(n / 256)) bytes.unshift(n % 256);
+      return Buffer.from(bytes).toString('latin1');
+    };
+    const vic = await t.join('vic');
+    const sub = await insertSubmission(t, vic);
+    await t.testDb.db.query(`update jobs set state = 'cancelled', finished_at = now() where state = 'queued'`);
+    const job = await create(org, sub, 'private');
+    const runner = await newRunner(t, ['cpu'], 'encoding-runner');
+    const { job: claimed } = await runner.client.call('claimJob', { body: { labels: ['cpu'] } });
+    const result = harnessResult('private', [hide(1000), hide(1000), hide(1000)]);
+    result.guardrails = [{ name: 'perplexity', value: hide(2), threshold: 3, op: '<=', passed: true, detail: {} }];
+    await runner.client.call('submitJobResult', { params: { id: claimed!.jobId }, body: { leaseToken: claimed!.leaseToken, outcome: 'succeeded', result, environment: ENV } });
+
+    // The encoding works: an organizer's view holds the full figures and reads the text back.
+    const asOrg = await org.call('getJob', { params: { collab: t.collab, id: job.id } });
+    assert.equal(reveal(asOrg.result!.metric.samples[0]!, 1000), SECRET);
+    assert.equal(reveal(asOrg.result!.guardrails[0]!.value as number, 2), SECRET);
+
+    // Everything a participant can read about it: the job, lists, pools, the private board, events.
+    const seen = await vic.call('getJob', { params: { collab: t.collab, id: job.id } });
+    assert.deepEqual(seen.result!.metric.samples, [1000]);
+    assert.deepEqual(seen.result!.guardrails, [{ name: 'perplexity', op: '<=', threshold: 3, passed: true }]);
+    const views = [
+      seen,
+      await vic.call('listJobs', { params: { collab: t.collab }, query: { submissionId: sub } }),
+      await vic.call('submissionResults', { params: { collab: t.collab, id: sub } }),
+      await vic.call('leaderboard', { params: { collab: t.collab }, query: { split: 'private' } }),
+      await vic.call('listEvents', { params: { collab: t.collab } }),
+    ];
+    const numbers: number[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'number') numbers.push(v);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(views);
+    for (const x of numbers) for (const base of [1000, 2]) assert.notEqual(reveal(x, base), SECRET, `${x} leaks the text`);
+    const board = views[3] as Awaited<ReturnType<typeof vic.call<'leaderboard'>>>;
+    const entry = board.items.find((e) => e.submissionId === sub)!;
+    assert.deepEqual([entry.mean, entry.stdev, entry.ciLow, entry.ciHigh], [1000, null, null, null]);
+    assert.deepEqual(board.noiseFloor, [], 'no spread of private figures');
   });
 
   test('re-runs: the author re-runs a failed job (charged), organizers any job (uncharged), a succeeded one is not re-run by its author', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JobResult, JobState } from '../schemas/jobs.ts';
-import { attemptReasonSeenBy, mayReadLogs, PRIVATE_RUNNER_TEXT, reasonSeenBy, resultSeenBy, runnerTextForEveryone, type Audience } from './visibility.ts';
+import { attemptReasonSeenBy, coarse, poolSeenBy, scoreSummaryForEveryone, mayReadLogs, PRIVATE_RUNNER_TEXT, reasonSeenBy, resultSeenBy, runnerTextForEveryone, type Audience } from './visibility.ts';
 
 const pub = { visibility: 'public' as const };
 const priv = { visibility: 'private' as const };
@@ -59,5 +59,16 @@ test('resultSeenBy and mayReadLogs: details and logs of private jobs for organiz
     assert.equal(mayReadLogs(a, pub), null);
   }
   const hidden = resultSeenBy('participant', priv, result);
-  assert.deepEqual([hidden.samples, hidden.extra, hidden.guardrails[0]], [null, {}, { name: 'ppl', value: 3, threshold: 4, op: '<=', passed: true }]);
+  assert.deepEqual([hidden.samples, hidden.extra, hidden.guardrails[0]], [null, {}, { name: 'ppl', threshold: 4, op: '<=', passed: true }], 'a verdict, not the value');
+  assert.deepEqual(hidden.metric.samples, [1.5], 'one coarsened mean: no samples, no count');
+});
+
+test('private figures: three significant digits, no spread, no counts', () => {
+  assert.deepEqual([coarse(123.456789), coarse(0.000123456), coarse(98765), coarse(1.23e-20)], [123, 0.000123, 98800, 1.23e-20]);
+  const pool = { mean: 105.123456, stdev: 3.21, ciLow: 100.1, ciHigh: 110.2, n: 6 };
+  assert.deepEqual(poolSeenBy('participant', priv, pool), { mean: 105, stdev: null, ciLow: null, ciHigh: null, n: 6 });
+  assert.deepEqual(poolSeenBy('organizer', priv, pool), pool);
+  assert.deepEqual(poolSeenBy(null, pub, pool), pool);
+  assert.deepEqual(scoreSummaryForEveryone(priv, [1.23456, 1.23456]), { mean: 1.23 });
+  assert.deepEqual(scoreSummaryForEveryone(pub, [1, 2]), { mean: 1.5, n: 2 });
 });

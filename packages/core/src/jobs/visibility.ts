@@ -38,15 +38,46 @@ export function attemptReasonSeenBy(audience: Audience, job: { visibility: 'publ
 export const runnerTextForEveryone = (job: { visibility: 'public' | 'private' }, text: string | null): string | null =>
   job.visibility === 'private' && text ? PRIVATE_RUNNER_TEXT : text;
 
-/** A result as the audience sees it: guardrail verdicts and values stay, their free-form detail, per-prompt samples and extras go. */
+/**
+ * Figures of a private job reach participants coarsened: the submission chooses what it measures
+ * and what its guardrails read (log-probabilities behind perplexity, its own speed), so every
+ * digit shown is a channel out of the private split. Three significant digits, no sample counts
+ * (docs/decisions/0087 bounds what one job can leak).
+ */
+export const PRIVATE_SIGNIFICANT_DIGITS = 3;
+export const coarse = (x: number): number => (Number.isFinite(x) ? Number(x.toPrecision(PRIVATE_SIGNIFICANT_DIGITS)) : x);
+const meanOf = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+
+/**
+ * A result as the audience sees it. Of a private job, participants get the verdict (guardrails
+ * passed or not, each guardrail's name, threshold and verdict) and the metric as one coarsened
+ * mean in place of the samples; never guardrail values, their detail, per-prompt samples, extras
+ * or how many samples there were.
+ */
 export function resultSeenBy(audience: Audience, job: { visibility: 'public' | 'private' }, result: JobResult): JobResult {
   if (seesPrivateDetails(job.visibility, audience)) return result;
+  const samples = result.metric.samples;
   return {
     ...result,
-    guardrails: result.guardrails.map(({ detail: _detail, ...g }) => g),
+    metric: { ...result.metric, samples: samples.length ? [coarse(meanOf(samples))] : [] },
+    guardrails: result.guardrails.map((g) => ({ name: g.name, op: g.op, threshold: g.threshold, passed: g.passed })),
     samples: null,
     extra: {},
   };
+}
+
+/** A pooled score (leaderboard entry, a submission's pool) as the audience sees it: of a private split, the mean coarsened, no spread. */
+export function poolSeenBy<P extends { mean: number; stdev: number | null; ciLow: number | null; ciHigh: number | null }>(
+  audience: Audience, split: { visibility: 'public' | 'private' }, pool: P,
+): P {
+  if (seesPrivateDetails(split.visibility, audience)) return pool;
+  return { ...pool, mean: coarse(pool.mean), stdev: null, ciLow: null, ciHigh: null };
+}
+
+/** What a scoring event says of the samples (the event log is read by everyone): of a private job, the coarsened mean only. */
+export function scoreSummaryForEveryone(job: { visibility: 'public' | 'private' }, samples: readonly number[]): { mean: number; n?: number } {
+  const mean = meanOf(samples);
+  return job.visibility === 'private' ? { mean: coarse(mean) } : { mean, n: samples.length };
 }
 
 /** Logs of a private job quote its data: organizers only. */

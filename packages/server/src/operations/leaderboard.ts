@@ -21,11 +21,11 @@ function toResult(row: BoardResultRow): BoardResult {
 export async function leaderboardOf(ctx: OperationCtx, slug: string, split: string, hardware: string | null) {
   const a = await access(ctx.db, slug, ctx.actor);
   const challenge = a.collab.challenge;
-  splitVisibility(challenge, split);
+  const visibility = splitVisibility(challenge, split);
   const rules = rulesOf(challenge);
   const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
   const rows = await boardResults(ctx.db, { collabId: a.collab.id, split, hardware, cutoff });
-  return { challenge, rules, rows, classes: buildBoard(rows.map(toResult), rules) };
+  return { challenge, rules, rows, classes: buildBoard(rows.map(toResult), rules), role: a.role, visibility };
 }
 
 export async function compareSubmissions(ctx: OperationCtx, slug: string, q: { a: number; b: number; split: string; hardware?: string | undefined }) {

@@ -1,4 +1,4 @@
-import { AgoraError, isTerminal, jobRoutes as r, JobState, summarize, type Role } from '@agora/core';
+import { AgoraError, isTerminal, jobRoutes as r, JobState, poolSeenBy, summarize, type Role } from '@agora/core';
 import type { Queryable } from '@agora/store';
 import { jobState, logLinesAfter, type LogLineRow, type SubmissionResultRow } from '@agora/store/jobs';
 import type { Hono } from 'hono';
@@ -134,10 +134,10 @@ export function mountJobs(app: Hono<AppEnv>) {
       submissionId: params.id,
       pools: [...pools.values()].map((g) => {
         const s = summarize(g.flatMap((x) => x.samples), confidence);
-        return {
+        return poolSeenBy(a.role, { visibility: ops.splitVisibility(a.collab.challenge, g[0]!.split) }, {
           split: g[0]!.split, hardwareClass: g[0]!.hardware_class, jobs: g.length, n: s.n, mean: s.mean, stdev: s.stdev,
           ciLow: s.ciLow, ciHigh: s.ciHigh, guardrailsPassed: g.every((x) => x.guardrails_passed),
-        };
+        });
       }),
       items: await jobsOut(db, page, a.role, { details: true }),
       nextCursor: rows.length > query.limit ? submissionJobsCursor.encode([page.at(-1)!.id]) : null,

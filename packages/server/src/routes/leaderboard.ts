@@ -1,4 +1,4 @@
-import { jobRoutes as r, type BoardEntry } from '@agora/core';
+import { coarse, jobRoutes as r, poolSeenBy, seesPrivateDetails, type BoardEntry } from '@agora/core';
 import type { BoardResultRow } from '@agora/store/leaderboard';
 import type { Hono } from 'hono';
 import { isoReq } from '../collab.ts';
@@ -12,10 +12,13 @@ const RULE = 'rank = 1 + ranked entries of the hardware class whose interval lie
 
 export function mountLeaderboard(app: Hono<AppEnv>): void {
   mount(app, r.leaderboard, async ({ actor, params, query, services: { db } }) => {
-    const { challenge, rules, rows, classes } = await ops.leaderboardOf({ db, actor }, params.collab, query.split, query.hardware ?? null);
+    const { challenge, rules, rows, classes, role, visibility } = await ops.leaderboardOf({ db, actor }, params.collab, query.split, query.hardware ?? null);
     const byJob = new Map(rows.map((x) => [x.job_id, x]));
-    const items = classes.flatMap((cls) => cls.entries.filter((e) => e.results.some((x) => x.samples.some(Number.isFinite))).map((e) => entryOut(e, byJob)));
-    const noiseFloor = classes.map((cls) => {
+    // Of a private split, participants get coarsened figures and no spread (core's visibility rules, decision 0087).
+    const open = seesPrivateDetails(visibility, role);
+    const shown = (e: ReturnType<typeof entryOut>) => (open ? e : { ...poolSeenBy(role, { visibility }, e), center: coarse(e.center), baselineRatio: null });
+    const items = classes.flatMap((cls) => cls.entries.filter((e) => e.results.some((x) => x.samples.some(Number.isFinite))).map((e) => shown(entryOut(e, byJob))));
+    const noiseFloor = !open ? [] : classes.map((cls) => {
       const { scale: _, ...f } = cls.noiseFloor;
       return { hardwareClass: cls.hardwareClass, ...f };
     });

@@ -9,6 +9,7 @@ import {
   outcomeTransition,
   runnerRoutes as r,
   runnerTextForEveryone,
+  scoreSummaryForEveryone,
   runningLoad,
   type ChallengeSpec,
   type Transition,
@@ -251,7 +252,7 @@ export function mountRunner(app: Hono<AppEnv>) {
         });
       }
       const summary = result && (t === 'succeed' || t === 'reject')
-        ? { mean: result.metric.samples.reduce((s, x) => s + x, 0) / result.metric.samples.length, n: result.metric.samples.length, guardrailsPassed, hardwareClass: cls }
+        ? { ...scoreSummaryForEveryone(job, result.metric.samples), guardrailsPassed, hardwareClass: cls }
         : {};
       const state = await transition(tx, job, t, { reason: reason[t], actorId: null, outcome: body.outcome, payload: { runnerId: runner.runnerId, ...summary } });
       return { jobId: job.id, state, requeued: t === 'retry' };
