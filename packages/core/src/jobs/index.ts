@@ -12,3 +12,4 @@ export * from '../stats/ranking.ts';
 export * from '../stats/noise.ts';
 export * from '../stats/simulate.ts';
 export * from '../stats/board.ts';
+export * from './verification.ts';

@@ -1,0 +1,54 @@
+import type { JobState } from '../schemas/jobs.ts';
+import { welch } from '../stats/stats.ts';
+import { SCORED } from './lifecycle.ts';
+
+/**
+ * The verdict of a private verification run against the public claim it checks (issue 11): pure,
+ * so the verification scheduler, an organizer's manual check and the tests share it.
+ *
+ * Verified when the private run scored, passed every guardrail, and its metric is tied with or
+ * better than the public pool's. Interim significance rule, until core/src/stats has a `compare`:
+ * Welch's t-test on the logarithms of the samples (a speed is positive and compared by its ratio;
+ * decision 0088), at the challenge's confidence; "worse" only when the difference is significant.
+ */
+export type VerificationVerdict =
+  | { verdict: 'verified'; ratio: number | null }
+  | { verdict: 'diverged'; diverged: Array<'guardrails' | 'metric'>; failedGuardrails: string[]; ratio: number | null; detail: string }
+  | { verdict: 'failed'; detail: string }
+  | { verdict: 'inconclusive'; detail: string };
+
+export interface VerificationInput {
+  direction: 'maximize' | 'minimize';
+  confidence: number;
+  publicSamples: readonly number[];
+  privateState: JobState;
+  privateSamples: readonly number[];
+  privateGuardrails: ReadonlyArray<{ name: string; passed: boolean }>;
+}
+
+const geoMean = (xs: readonly number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+
+export function verificationVerdict(v: VerificationInput): VerificationVerdict {
+  if (!SCORED.has(v.privateState)) return { verdict: 'failed', detail: `the private run ended ${v.privateState}: it gave no result` };
+  const failedGuardrails = v.privateGuardrails.filter((g) => !g.passed).map((g) => g.name);
+  const positive = (xs: readonly number[]) => xs.length > 0 && xs.every((x) => Number.isFinite(x) && x > 0);
+  const ratio = positive(v.publicSamples) && positive(v.privateSamples) ? geoMean(v.privateSamples) / geoMean(v.publicSamples) : null;
+  let metricWorse = false;
+  let undecided: string | null = null;
+  if (ratio === null) undecided = 'the metric needs positive samples on both splits to be compared by ratio';
+  else {
+    const w = welch(v.privateSamples.map(Math.log), v.publicSamples.map(Math.log), v.confidence);
+    if (!w) undecided = 'the metric needs at least two samples on each split to be compared';
+    else metricWorse = w.significant && (v.direction === 'maximize' ? w.diff < 0 : w.diff > 0);
+  }
+  const diverged: Array<'guardrails' | 'metric'> = [...(failedGuardrails.length ? ['guardrails' as const] : []), ...(metricWorse ? ['metric' as const] : [])];
+  if (diverged.length) {
+    const parts = [
+      ...(failedGuardrails.length ? [`failed the guardrail(s) ${failedGuardrails.join(', ')} on the private split`] : []),
+      ...(metricWorse && ratio !== null ? [`the private metric is ${ratio.toPrecision(3)}× the public claim, worse beyond noise at ${v.confidence * 100}%`] : []),
+    ];
+    return { verdict: 'diverged', diverged, failedGuardrails, ratio, detail: parts.join('; ') };
+  }
+  if (undecided) return { verdict: 'inconclusive', detail: undecided };
+  return { verdict: 'verified', ratio };
+}
