@@ -69,9 +69,10 @@ export class SubmissionProcess {
   private tooLarge = false;
   private scratch: string;
 
-  constructor(dir: string, manifest: Manifest) {
+  /** `sandboxed: false` only for the challenge's own trusted code (the interleaved baseline). */
+  constructor(dir: string, manifest: Manifest, opts: { sandboxed?: boolean } = {}) {
     const cmd = [...manifest.command];
-    const prefix = sandboxPrefix();
+    const prefix = opts.sandboxed === false ? null : sandboxPrefix();
     // Unsandboxed, "node" means the harness's own Node 24 (the PATH may hold an older one); the
     // sandbox puts that same Node first on its own PATH, so there "node" stays as it is.
     if (prefix === null && cmd[0] === 'node') cmd[0] = process.execPath;
@@ -160,6 +161,11 @@ export class SubmissionProcess {
         };
       });
     }
+  }
+
+  /** Whether the process wrote anything (a whole line or part of one) that has not been read yet. */
+  hasUnreadOutput(): boolean {
+    return this.lines.length > 0 || this.buf.length > 0;
   }
 
   send(obj: unknown): void {

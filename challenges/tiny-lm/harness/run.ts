@@ -1,31 +1,37 @@
 /**
  * The tiny-lm harness: scores one submission on one split and returns a HarnessResult.
  *
- * It starts the submission as a separate process (sandboxed when the runner says how), sends it every
- * request of the split over stdin/stdout, one at a time, times each answer itself, and scores the
- * answers itself with the trusted reference model:
+ * It starts the submission as a separate process (sandboxed when the runner says how) and sends it
+ * the requests this job drew from the split's pools (harness/data.ts: which ones and in which
+ * order come from a per-job seed) over stdin/stdout, one at a time. It times each answer itself,
+ * fails the job when an answer arrives before its request was written, and scores the answers
+ * itself with the trusted reference model (score.ts):
  *   - metric tokens_per_second: emitted tokens / time spent answering, one sample per repeat;
  *   - guardrail perplexity: from the prompt log-probabilities the submission returned for the
- *     held-out text requests (mixed among the prompt requests and shaped exactly alike);
+ *     held-out text requests (mixed among the prompt requests, shaped alike, lengths from one
+ *     distribution); the log-probabilities of every request, prompts included, must also agree
+ *     with the reference model's;
  *   - guardrail decode_fidelity: the share of emitted tokens, over all timed requests, that the
  *     reference model (teacher-forced on the submission's own output) ranks first or within the
  *     calibrated tolerance of first (@agora/core metrics/fidelity.ts);
- *   - exact match against the stored reference decodes, reported in extra.
+ *   - exact match against the reference greedy decodes, reported in extra.
+ * Where challenge.yaml names a baseline (significance.baseline), the baseline runs the very
+ * requests of each repeat right after the submission, on the same machine, and the result carries
+ * its samples (extra.interleaved_baseline), so that every result has its ratio to the baseline.
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
+import { join, resolve, dirname, isAbsolute } from 'node:path';
 import { cpus, availableParallelism, platform, arch } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { ChallengeSpec } from '@agora/core';
-import { HarnessResult } from '@agora/core';
-import { fidelityToken, scoreDecode, type FidelityToken, type DecodeScore } from '@agora/core';
-import { loadWeights, forwardAll, logSoftmax, type Weights } from './reference.ts';
+import { ChallengeSpec, HarnessResult } from '@agora/core';
+import { loadWeights, type Weights } from './reference.ts';
 import { SubmissionProcess, SubmissionFailure, readManifest } from './client.ts';
-import { rng } from '../training/corpus.ts';
+import { drawRequests, newJobSeed, privatePools, requestId, PER_REPEAT, type Pools, type TextItem } from './data.ts';
+import { scoreAnswers, type Answer, type Item } from './score.ts';
 
 export const HARNESS_NAME = 'tiny-lm';
-export const HARNESS_VERSION = '1.0.0';
+export const HARNESS_VERSION = '2.0.0';
 
 export const CHALLENGE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -47,27 +53,12 @@ export interface HarnessOptions {
   repeats?: number;
   requestTimeoutMs?: number;
   startupTimeoutMs?: number;
-}
-
-interface TextItem {
-  id: string;
-  set: number;
-  text: string;
-}
-
-interface Item {
-  id: string;
-  kind: 'prompt' | 'heldout' | 'warmup';
-  /** Repeat r of a job sends the items of set r mod (number of sets): no request is sent twice. */
-  set: number;
-  prompt: number[];
-  reference: number[];
-}
-
-interface Answer {
-  tokens: number[];
-  promptLogprobs: number[]; // positions 1..n-1
-  seconds: number;
+  /** The job's seed (which requests, in which order); a fresh random one when absent. Reproduces a job. */
+  seed?: string;
+  /** Where the private split's seed is read from (AGORA_TINY_LM_PRIVATE_SEED); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** A baseline submission folder to interleave; default challenge.yaml's significance.baseline; null: none. */
+  interleaveBaseline?: string | null;
 }
 
 function readJson<T>(path: string): T {
@@ -91,32 +82,46 @@ export function encodeWith(chars: string, text: string): number[] {
   return out;
 }
 
-/** The requests of a split: prompts and held-out chunks, with their reference decodes. */
-export function loadSplit(challengeDir: string, split: string, chars: string): Item[] {
+/** The pools of a split: files for the public one, generated from the runner's secret seed for the private one. */
+export function loadPools(challengeDir: string, split: string, env: NodeJS.ProcessEnv = process.env): Pools & { decodes: Record<string, number[]> } {
+  if (split === 'private') return { ...privatePools(env), decodes: {} };
   const dir = join(challengeDir, 'data', split);
   if (!existsSync(dir)) throw new Error(`no data for split "${split}" (${dir})`);
-  const prompts = readJson<TextItem[]>(join(dir, 'prompts.json'));
-  const heldout = readJson<TextItem[]>(join(dir, 'heldout.json'));
   const ref = readJson<{ decodes: Record<string, number[]> }>(join(dir, 'reference.json'));
-  const items: Item[] = [];
-  for (const [kind, list] of [['prompt', prompts], ['heldout', heldout]] as const)
-    for (const x of list) items.push({ id: x.id, kind, set: x.set, prompt: encodeWith(chars, x.text), reference: ref.decodes[x.id] ?? [] });
-  return items;
+  return { prompts: readJson<TextItem[]>(join(dir, 'prompts.json')), heldout: readJson<TextItem[]>(join(dir, 'heldout.json')), source: 'files', decodes: ref.decodes };
 }
 
 /** Warm-up prompts: their own texts, so that nothing learnt from them can be replayed later. */
 export function loadWarmup(challengeDir: string, chars: string): Item[] {
-  return readJson<TextItem[]>(join(challengeDir, 'data', 'warmup.json')).map((x) => ({ id: x.id, kind: 'warmup', set: -1, prompt: encodeWith(chars, x.text), reference: [] }));
+  return readJson<TextItem[]>(join(challengeDir, 'data', 'warmup.json')).map((x) => ({ id: x.id, kind: 'warmup', prompt: encodeWith(chars, x.text), reference: null }));
 }
 
-function shuffle<T>(xs: T[], seed: number): T[] {
-  const r = rng(seed);
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    [a[i], a[j]] = [a[j] as T, a[i] as T];
-  }
-  return a;
+export interface PlannedRequest {
+  /** The opaque id the request is sent with. */
+  id: string;
+  /** -1 for the warm-up requests. */
+  repeat: number;
+  item: Item;
+}
+
+/**
+ * Everything one job sends, in order: the warm-up requests (repeat -1), then each repeat's draw.
+ * The harness runs from this plan; a test uses it to play a submission that knows it in advance.
+ */
+export function planJob(challengeDir: string, split: string, repeats: number, seed: string, env?: NodeJS.ProcessEnv): { plan: PlannedRequest[]; pools: Pools } {
+  const W = loadWeights(join(challengeDir, 'model'));
+  const chars = W.cfg.vocab_chars;
+  const pools = loadPools(challengeDir, split, env);
+  const warmup = loadWarmup(challengeDir, chars);
+  const settings = loadSettings(challengeDir);
+  const toItem = (kind: 'prompt' | 'heldout', x: TextItem): Item => ({ id: x.id, kind, prompt: encodeWith(chars, x.text), reference: pools.decodes[x.id] ?? null });
+  const plan: PlannedRequest[] = [];
+  let n = 0;
+  for (let k = 0; k < settings.warmup_requests; k++) plan.push({ id: requestId(seed, n++), repeat: -1, item: warmup[k % warmup.length] as Item });
+  drawRequests(pools, repeats, seed).forEach((rep, r) => {
+    for (const d of rep) plan.push({ id: requestId(seed, n++), repeat: r, item: toItem(d.kind, d.item) });
+  });
+  return { plan, pools };
 }
 
 function environment(sandbox: string): Record<string, unknown> {
@@ -156,24 +161,71 @@ function validateAnswer(raw: string, wantId: string, item: Item, maxTokens: numb
   return { tokens: tokens as number[], promptLogprobs: lp.slice(1) as number[] };
 }
 
+/** A started submission (or baseline) that answers the plan's requests one at a time. */
+class Server {
+  readonly proc: SubmissionProcess;
+  private readonly o: { maxTokens: number; vocab: number; requestTimeout: number };
+  constructor(proc: SubmissionProcess, o: { maxTokens: number; vocab: number; requestTimeout: number }) {
+    this.proc = proc;
+    this.o = o;
+  }
+
+  static async start(dir: string, startupTimeout: number, opts: { maxTokens: number; vocab: number; requestTimeout: number }, sandboxed = true): Promise<{ server: Server; startupSeconds: number }> {
+    const t0 = performance.now();
+    const proc = new SubmissionProcess(dir, readManifest(dir), { sandboxed });
+    const server = new Server(proc, opts);
+    try {
+      const ready = await proc.readLine(startupTimeout, 'the ready line', 'startup');
+      let msg: unknown = null;
+      try {
+        msg = JSON.parse(ready);
+      } catch {
+        /* reported below */
+      }
+      if ((msg as { ready?: unknown } | null)?.ready !== true)
+        throw new SubmissionFailure('protocol_error', `the first stdout line must be {"ready":true}, got ${JSON.stringify(ready.slice(0, 200))}`);
+    } catch (e) {
+      await proc.stop(100);
+      throw e;
+    }
+    return { server, startupSeconds: (performance.now() - t0) / 1000 };
+  }
+
+  async ask(req: PlannedRequest): Promise<Answer> {
+    // Give the event loop one turn to read whatever the process has already written: an answer
+    // that is there before its request is written was not computed from the request.
+    await new Promise<void>((res) => setImmediate(res));
+    if (this.proc.hasUnreadOutput())
+      throw new SubmissionFailure('protocol_error', `an answer arrived before request ${req.id} was written: answers must be computed from their request (a submission cannot know the requests in advance)`);
+    const body = { id: req.id, prompt: req.item.prompt, max_tokens: this.o.maxTokens, temperature: 0, echo: true, logprobs: 0 };
+    const start = performance.now();
+    this.proc.send(body);
+    const line = await this.proc.readLine(this.o.requestTimeout, `request ${req.id}`, 'request');
+    const seconds = (performance.now() - start) / 1000;
+    return { ...validateAnswer(line, req.id, req.item, this.o.maxTokens, this.o.vocab), seconds };
+  }
+
+  /** After the last answer: nothing else may have been written. */
+  async finish(): Promise<void> {
+    await new Promise<void>((res) => setImmediate(res));
+    if (this.proc.hasUnreadOutput()) throw new SubmissionFailure('protocol_error', 'output arrived after the last answer, for no request: answers must be computed from their request');
+  }
+}
 
 export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
   const challengeDir = opts.challengeDir ?? CHALLENGE_DIR;
   const spec = loadSpec(challengeDir);
   const settings = loadSettings(challengeDir);
   const W: Weights = loadWeights(join(challengeDir, 'model'));
-  const V = W.cfg.vocab;
-  const items = loadSplit(challengeDir, opts.split, W.cfg.vocab_chars);
-  const warmup = loadWarmup(challengeDir, W.cfg.vocab_chars);
-  const sets = [...new Set(items.map((i) => i.set))].sort((a, b) => a - b);
   const repeats = opts.repeats ?? spec.repeats;
+  const seed = opts.seed ?? newJobSeed();
+  const { plan, pools } = planJob(challengeDir, opts.split, repeats, seed, opts.env);
   const maxTokens = settings.max_tokens;
-  const requestTimeout = opts.requestTimeoutMs ?? settings.request_timeout_ms;
+  const io = { maxTokens, vocab: W.cfg.vocab, requestTimeout: opts.requestTimeoutMs ?? settings.request_timeout_ms };
   const startupTimeout = opts.startupTimeoutMs ?? settings.startup_timeout_ms;
-  const pplSpec = spec.guardrails.find((g) => g.name === 'perplexity');
-  const fidSpec = spec.guardrails.find((g) => g.name === 'decode_fidelity');
-  if (!pplSpec || !fidSpec) throw new Error('challenge.yaml must declare the guardrails perplexity and decode_fidelity');
-  for (const it of [...items, ...warmup]) if (it.prompt.length + maxTokens > W.cfg.ctx) throw new Error(`request ${it.id} does not fit the context (${it.prompt.length} + ${maxTokens} > ${W.cfg.ctx})`);
+  for (const q of plan) if (q.item.prompt.length + maxTokens > W.cfg.ctx) throw new Error(`request ${q.item.id} does not fit the context (${q.item.prompt.length} + ${maxTokens} > ${W.cfg.ctx})`);
+  const baselineRel = opts.interleaveBaseline === undefined ? spec.significance.baseline : opts.interleaveBaseline;
+  const baselineDir = baselineRel ? (isAbsolute(baselineRel) ? baselineRel : join(challengeDir, baselineRel)) : null;
 
   const t0 = performance.now();
   const base = {
@@ -181,207 +233,83 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
     split: opts.split,
     metric: { name: spec.metric.name, unit: spec.metric.unit, direction: spec.metric.direction, samples: [] as number[] },
   };
-  let proc: SubmissionProcess | null = null;
-  const samples: Record<string, unknown>[] = [];
+  const settingsOut = {
+    request_seed: seed, prompts_per_repeat: PER_REPEAT.prompts, heldout_per_repeat: PER_REPEAT.heldout,
+    prompt_pool: pools.prompts.length, heldout_pool: pools.heldout.length,
+    // the private pools come from the runner's secret; a development machine without one says so
+    data_source: pools.source,
+  };
+  let sub: Server | null = null;
+  let baseline: { server: Server | null; samples: number[]; error: string | null; startupSeconds: number | null } | null = null;
   const answers: { item: Item; repeat: number; answer: Answer }[] = [];
   let startupSeconds = 0;
   let warmupSeconds = 0;
   let sandbox = 'none';
   try {
-    const manifest = readManifest(opts.submission);
-    proc = new SubmissionProcess(opts.submission, manifest);
-    sandbox = proc.sandbox;
-    const ready = await proc.readLine(startupTimeout, 'the ready line', 'startup');
-    let readyMsg: unknown;
-    try {
-      readyMsg = JSON.parse(ready);
-    } catch {
-      readyMsg = null;
-    }
-    if ((readyMsg as { ready?: unknown } | null)?.ready !== true)
-      throw new SubmissionFailure('protocol_error', `the first stdout line must be {"ready":true}, got ${JSON.stringify(ready.slice(0, 200))}`);
-    startupSeconds = (performance.now() - t0) / 1000;
-
-    let counter = 0;
-    const ask = async (item: Item): Promise<Answer> => {
-      // ids are opaque and the shape is the same for every request: prompt and held-out requests look alike
-      const id = `r${(++counter).toString().padStart(4, '0')}`;
-      const req = { id, prompt: item.prompt, max_tokens: maxTokens, temperature: 0, echo: true, logprobs: 0 };
-      const start = performance.now();
-      proc!.send(req);
-      const line = await proc!.readLine(requestTimeout, `request ${id}`, 'request');
-      const seconds = (performance.now() - start) / 1000;
-      return { ...validateAnswer(line, id, item, maxTokens, V), seconds };
-    };
-
+    const started = await Server.start(opts.submission, startupTimeout, io);
+    sub = started.server;
+    sandbox = sub.proc.sandbox;
+    startupSeconds = started.startupSeconds;
     const w0 = performance.now();
-    for (let k = 0; k < settings.warmup_requests; k++) await ask(warmup[k % warmup.length] as Item);
+    for (const q of plan.filter((x) => x.repeat < 0)) await sub.ask(q);
     warmupSeconds = (performance.now() - w0) / 1000;
-
+    if (baselineDir) baseline = await startBaseline(baselineDir, startupTimeout, io, plan);
     for (let r = 0; r < repeats; r++) {
+      const reqs = plan.filter((x) => x.repeat === r);
       let tokens = 0;
       let seconds = 0;
-      const set = sets[r % sets.length];
-      for (const item of shuffle(items.filter((i) => i.set === set), 1000 + r)) {
-        const answer = await ask(item);
-        answers.push({ item, repeat: r, answer });
+      for (const q of reqs) {
+        const answer = await sub.ask(q);
+        answers.push({ item: q.item, repeat: r, answer });
         tokens += answer.tokens.length;
         seconds += answer.seconds;
       }
       base.metric.samples.push(tokens / seconds);
+      if (baseline?.server) await timeBaseline(baseline, reqs);
     }
+    await sub.finish();
   } catch (e) {
-    if (proc) await proc.stop(100);
+    if (sub) await sub.proc.stop(100);
+    if (baseline?.server) await baseline.server.proc.stop(100);
     if (e instanceof SubmissionFailure) {
       return HarnessResult.parse({
         ...base,
         status: 'failed',
         failure: { code: e.code, reason: e.message.slice(0, 4000) },
         environment: environment(sandbox),
-        extra: { completed_requests: answers.length, startup_seconds: startupSeconds },
+        extra: { completed_requests: answers.length, startup_seconds: startupSeconds, settings: settingsOut },
       });
     }
     throw e;
   }
-  await proc.stop();
+  await sub.proc.stop();
+  if (baseline?.server) await baseline.server.proc.stop();
   const runSeconds = (performance.now() - t0) / 1000;
 
-  // ---- scoring, all on the harness side
   const s0 = performance.now();
-  // the reference model, teacher-forced on prompt + the submission's own emitted tokens
-  const cache = new Map<string, FidelityToken[]>();
-  const refLogprobCache = new Map<string, Float64Array[]>();
-  const verdicts = (item: Item, tokens: number[]): FidelityToken[] => {
-    const key = `${item.id}:${tokens.join(',')}`;
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const seq = [...item.prompt, ...tokens.slice(0, -1)];
-    const logits = forwardAll(W, seq);
-    const ft = tokens.map((t, i) => fidelityToken(logits[item.prompt.length - 1 + i] as Float64Array, t));
-    cache.set(key, ft);
-    if (!refLogprobCache.has(item.id)) refLogprobCache.set(item.id, logits.slice(0, item.prompt.length - 1).map((z) => logSoftmax(z)));
-    return ft;
-  };
-  const decode = scoreDecode(
-    answers.map(({ item, answer }) => ({ tokens: verdicts(item, answer.tokens), emitted: answer.tokens, reference: item.reference })),
-    settings.fidelity_tolerance,
-  );
-
-  let nllSum = 0;
-  let nllCount = 0;
-  let refNllSum = 0;
-  let maxLogprobGap = 0;
-  let sumLogprobGap = 0;
-  const firstDivergence: Record<string, number | null> = {};
-  const perRepeatPpl: number[] = Array.from({ length: repeats }, () => 0);
-  const perRepeatCount: number[] = Array.from({ length: repeats }, () => 0);
-  for (const [k, { item, repeat, answer }] of answers.entries()) {
-    const sc = decode.perPrompt[k] as DecodeScore['perPrompt'][number];
-    const ft = cache.get(`${item.id}:${answer.tokens.join(',')}`) as FidelityToken[];
-    const em = sc.exact;
-    if (!(item.id in firstDivergence)) firstDivergence[item.id] = em?.firstDivergence ?? null;
-    let promptNll: number | null = null;
-    if (item.kind === 'heldout') {
-      const ref = refLogprobCache.get(item.id) as Float64Array[];
-      let nll = 0;
-      for (let i = 0; i < answer.promptLogprobs.length; i++) {
-        const lp = answer.promptLogprobs[i] as number;
-        const rlp = (ref[i] as Float64Array)[item.prompt[i + 1] as number] as number;
-        nll -= lp;
-        refNllSum -= rlp;
-        maxLogprobGap = Math.max(maxLogprobGap, Math.abs(lp - rlp));
-        sumLogprobGap += Math.abs(lp - rlp);
-      }
-      nllSum += nll;
-      nllCount += answer.promptLogprobs.length;
-      perRepeatPpl[repeat] = (perRepeatPpl[repeat] as number) + nll;
-      perRepeatCount[repeat] = (perRepeatCount[repeat] as number) + answer.promptLogprobs.length;
-      promptNll = nll / answer.promptLogprobs.length;
-    }
-    samples.push({
-      repeat,
-      request: item.id,
-      kind: item.kind,
-      prompt_tokens: item.prompt.length,
-      tokens_emitted: answer.tokens.length,
-      seconds: Number(answer.seconds.toFixed(6)),
-      tokens_per_second: Number((answer.tokens.length / answer.seconds).toFixed(3)),
-      fidelity: sc.fidelity,
-      faithful: sc.faithful,
-      emitted: answer.tokens,
-      ref_top1: ft.map((t) => t.refTop1),
-      margins: ft.map((t) => Number(t.margin.toFixed(6))),
-      identical_to_reference: em?.identical ?? null,
-      matched_reference_positions: em?.matched ?? null,
-      first_divergence: em?.firstDivergence ?? null,
-      ...(promptNll === null ? {} : { prompt_nll_per_token: Number(promptNll.toFixed(6)) }),
-    });
-  }
-  const setSize = items.filter((i) => i.set === sets[0]).length;
-  const ppl = nllCount === 0 ? null : Math.exp(nllSum / nllCount);
-  const meanGap = nllCount === 0 ? 0 : sumLogprobGap / nllCount;
-  const refPpl = nllCount === 0 ? null : Math.exp(refNllSum / nllCount);
-  const guardrails = [
-    {
-      name: 'perplexity',
-      value: ppl,
-      threshold: pplSpec.threshold,
-      op: pplSpec.op,
-      // the log-probabilities are the submission's word: they must also agree with the reference model
-      passed: ppl !== null && (pplSpec.op === '<=' ? ppl <= pplSpec.threshold : ppl >= pplSpec.threshold) && meanGap <= settings.logprob_gap_limit,
-      detail: {
-        source: 'prompt_logprobs returned by the submission for the held-out text requests (teacher-forced)',
-        tokens: nllCount,
-        per_repeat: perRepeatPpl.map((s, i) => Math.exp(s / Math.max(1, perRepeatCount[i] as number))),
-        reference_perplexity: refPpl,
-        max_abs_logprob_gap_vs_reference: Number(maxLogprobGap.toFixed(6)),
-        mean_abs_logprob_gap_vs_reference: Number(meanGap.toFixed(6)),
-        mean_abs_logprob_gap_limit: settings.logprob_gap_limit,
-        consistent_with_reference: meanGap <= settings.logprob_gap_limit,
-      },
-    },
-    {
-      name: 'decode_fidelity',
-      value: decode.fidelity,
-      threshold: fidSpec.threshold,
-      op: fidSpec.op,
-      passed: fidSpec.op === '>=' ? decode.fidelity >= fidSpec.threshold : decode.fidelity <= fidSpec.threshold,
-      detail: {
-        definition: 'share of emitted tokens (all timed requests, all repeats) that the reference model, teacher-forced on the submission\'s own output, ranks first or within `tolerance` logits of first',
-        tolerance: settings.fidelity_tolerance,
-        faithful: decode.faithful,
-        tokens: decode.tokens,
-        top1_rate: decode.top1Rate,
-        within_tolerance: decode.perPrompt.reduce((a, p) => a + p.withinTolerance, 0),
-        max_margin: Number(Math.max(0, ...decode.perPrompt.map((p) => p.maxMargin)).toFixed(6)),
-        exact_match_rate: decode.exactMatchRate,
-        identical_prompt_rate: decode.identicalPromptRate,
-      },
-    },
-  ];
-  const parameters = W.cfg.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+  const scored = scoreAnswers(W, answers, spec, settings, repeats);
   const meanTps = base.metric.samples.reduce((a, x) => a + x, 0) / Math.max(1, base.metric.samples.length);
   const lat = answers.map((a) => a.answer.seconds).sort((a, b) => a - b);
   const q = (p: number): number => (lat.length === 0 ? 0 : (lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] as number));
-  const result = {
+  const parameters = W.cfg.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+  const setSize = PER_REPEAT.prompts + PER_REPEAT.heldout;
+  return HarnessResult.parse({
     ...base,
     status: 'ok' as const,
     failure: null,
-    guardrails,
-    samples,
+    guardrails: scored.guardrails,
+    samples: scored.samples,
     environment: environment(sandbox),
     extra: {
-      exact_match_rate: decode.exactMatchRate,
-      identical_prompt_rate: decode.identicalPromptRate,
-      top1_rate: decode.top1Rate,
-      first_divergence: firstDivergence,
+      ...scored.extra,
+      settings: settingsOut,
       requests_per_repeat: setSize,
       tokens_per_repeat: setSize * maxTokens,
-      request_sets: sets.length,
       repeats,
       max_tokens: maxTokens,
       warmup_requests: settings.warmup_requests,
       fidelity_tolerance: settings.fidelity_tolerance,
+      ...(baseline ? { interleaved_baseline: baselineOut(baselineRel!, baseline, base.metric.samples) } : {}),
       timings: {
         startup_seconds: startupSeconds,
         warmup_seconds: warmupSeconds,
@@ -390,7 +318,7 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
         latency_p50_seconds: q(0.5),
         latency_p90_seconds: q(0.9),
       },
-      model: { parameters, layers: W.cfg.layers, d: W.cfg.d, ctx: W.cfg.ctx, vocab: V },
+      model: { parameters, layers: W.cfg.layers, d: W.cfg.d, ctx: W.cfg.ctx, vocab: W.cfg.vocab },
       // the claims-check arithmetic: at batch 1 every token reads every weight at least once
       roofline: {
         weight_bytes_float32: parameters * 4,
@@ -398,6 +326,47 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
         note: 'tokens/s x float32 weight bytes: the weight traffic a batch-1 decoder must sustain (a lower bound; the weights fit in cache here, so this challenge is compute-bound)',
       },
     },
+  });
+}
+
+type Baseline = { server: Server | null; samples: number[]; error: string | null; startupSeconds: number | null };
+
+/** The challenge's own baseline: trusted code, so it runs outside the submission sandbox; warmed up like the submission. */
+async function startBaseline(dir: string, startupTimeout: number, io: { maxTokens: number; vocab: number; requestTimeout: number }, plan: PlannedRequest[]): Promise<Baseline> {
+  try {
+    const { server, startupSeconds } = await Server.start(dir, startupTimeout, io, false);
+    for (const q of plan.filter((x) => x.repeat < 0)) await server.ask(q);
+    return { server, samples: [], error: null, startupSeconds };
+  } catch (e) {
+    if (!(e instanceof SubmissionFailure)) throw e;
+    return { server: null, samples: [], error: `${e.code}: ${e.message.slice(0, 1000)}`, startupSeconds: null };
+  }
+}
+
+/** The baseline answers the repeat's very requests, in the same order; a baseline failure drops it, never the job. */
+async function timeBaseline(b: Baseline, reqs: PlannedRequest[]): Promise<void> {
+  try {
+    let tokens = 0;
+    let seconds = 0;
+    for (const q of reqs) {
+      const a = await b.server!.ask(q);
+      tokens += a.tokens.length;
+      seconds += a.seconds;
+    }
+    b.samples.push(tokens / seconds);
+  } catch (e) {
+    if (!(e instanceof SubmissionFailure)) throw e;
+    b.error = `${e.code}: ${e.message.slice(0, 1000)}`;
+    await b.server!.proc.stop(100);
+    b.server = null;
+  }
+}
+
+function baselineOut(rel: string, b: Baseline, samples: number[]): Record<string, unknown> {
+  const ratios = b.samples.map((x, i) => (samples[i] as number) / x);
+  return {
+    submission: rel, samples: b.samples, error: b.error, startup_seconds: b.startupSeconds,
+    speedup_per_repeat: ratios,
+    note: 'the baseline ran each repeat\'s requests right after the submission, on the same machine; the leaderboard pools log(speedup) per repeat (docs/decisions/0105)',
   };
-  return HarnessResult.parse(result);
 }

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { ChallengeSpec, HarnessResult } from '@agora/core';
-import { runHarness, CHALLENGE_DIR } from '../harness/run.ts';
+import { runHarness, planJob, CHALLENGE_DIR } from '../harness/run.ts';
+import { privatePools, LENGTHS, PER_REPEAT, PRIVATE_SEED_VAR } from '../harness/data.ts';
 
 const sub = (name: string): string => join(CHALLENGE_DIR, 'submissions', name);
 const fixture = (name: string): string => join(dirname(fileURLToPath(import.meta.url)), 'fixtures', name);
@@ -117,4 +118,54 @@ test('the faster submission also runs inside the runner sandbox (AGORA_SANDBOX_E
     if (old === undefined) delete process.env.AGORA_SANDBOX_EXEC;
     else process.env.AGORA_SANDBOX_EXEC = old;
   }
+});
+
+// ---- guardrails hard to game (issue 11, docs/decisions/0106)
+
+test('each job draws its own requests and order from its seed; ids say nothing; a seed reproduces a job', () => {
+  const a = planJob(CHALLENGE_DIR, 'public', 3, 'seed-a').plan.filter((q) => q.repeat >= 0);
+  const a2 = planJob(CHALLENGE_DIR, 'public', 3, 'seed-a').plan.filter((q) => q.repeat >= 0);
+  const b = planJob(CHALLENGE_DIR, 'public', 3, 'seed-b').plan.filter((q) => q.repeat >= 0);
+  assert.deepEqual(a.map((q) => q.item.id), a2.map((q) => q.item.id), 'the same seed, the same job');
+  assert.notDeepEqual(a.map((q) => q.item.id), b.map((q) => q.item.id), 'another seed, other requests');
+  assert.equal(new Set(a.map((q) => q.item.id)).size, a.length, 'no request twice in a job');
+  assert.equal(a.length, 3 * (PER_REPEAT.prompts + PER_REPEAT.heldout));
+  assert.ok(a.every((q) => /^r[0-9a-f]{12}$/.test(q.id)) && new Set(a.map((q) => q.id)).size === a.length);
+  const overlap = a.filter((q) => b.some((x) => x.item.id === q.item.id)).length;
+  assert.ok(overlap < a.length / 2, `two jobs share ${overlap} of ${a.length} requests`);
+});
+
+test('held-out requests are shaped like prompts: lengths from one distribution', () => {
+  const { plan } = planJob(CHALLENGE_DIR, 'public', 3, 'shape');
+  const lens = (kind: string) => plan.filter((q) => q.item.kind === kind).map((q) => q.item.prompt.length);
+  for (const kind of ['prompt', 'heldout']) {
+    const l = lens(kind);
+    assert.ok(Math.min(...l) >= LENGTHS.min && Math.max(...l) <= LENGTHS.max, kind);
+  }
+  // the best length threshold tells the kinds apart little better than guessing "prompt" (2 in 3)
+  const all = plan.filter((q) => q.repeat >= 0).map((q) => ({ len: q.item.prompt.length, held: q.item.kind === 'heldout' }));
+  let best = 0;
+  for (let t = LENGTHS.min; t <= LENGTHS.max; t++)
+    for (const above of [true, false]) best = Math.max(best, all.filter((x) => (x.len >= t) === above ? x.held : !x.held).length / all.length);
+  assert.ok(best < 0.8, `a length threshold classifies ${(best * 100).toFixed(0)}%`);
+});
+
+test('private data comes from the runner\'s secret seed, not from the repository', () => {
+  assert.equal(existsSync(join(CHALLENGE_DIR, 'data', 'private')), false, 'no private data committed');
+  const one = privatePools({ [PRIVATE_SEED_VAR]: 'runner-secret-1' });
+  const two = privatePools({ [PRIVATE_SEED_VAR]: 'runner-secret-2' });
+  const dev = privatePools({});
+  assert.equal(one.source, 'private-seed');
+  assert.equal(dev.source, 'development-seed');
+  assert.notDeepEqual(one.prompts.map((p) => p.text), two.prompts.map((p) => p.text));
+  assert.notDeepEqual(one.prompts.map((p) => p.text), dev.prompts.map((p) => p.text));
+  const pub = new Set((JSON.parse(readFileSync(join(CHALLENGE_DIR, 'data', 'public', 'prompts.json'), 'utf8')) as { text: string }[]).map((p) => p.text));
+  assert.ok(one.prompts.filter((p) => pub.has(p.text)).length <= 2, 'private prompts are not the public ones');
+});
+
+test('an answer that arrives before its request is written fails the job', async () => {
+  const r = await runHarness({ submission: fixture('prewrite'), split: 'public', repeats: 1, interleaveBaseline: null });
+  assert.equal(r.status, 'failed');
+  assert.equal(r.failure?.code, 'protocol_error');
+  assert.match(r.failure!.reason, /arrived before request/);
 });

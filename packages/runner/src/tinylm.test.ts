@@ -85,7 +85,7 @@ describe('tiny-lm through the runner', { skip: sandboxSkip() }, () => {
     assert.equal(b.result!.metric.name, 'tokens_per_second');
     assert.equal(b.result!.metric.samples.length, 3, 'one sample per repeat');
     assert.ok((b.result!.samples ?? []).length > 0, 'per-request samples are public on the public split');
-    assert.equal(b.result!.environment.harnessVersion, '1.0.0');
+    assert.equal(b.result!.environment.harnessVersion, '2.0.0');
     assert.match(String(b.result!.environment.sandbox), /^bubblewrap/);
     assert.ok(b.result!.environment.cpu, 'the CPU model is recorded');
 
