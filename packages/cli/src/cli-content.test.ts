@@ -56,10 +56,11 @@ describe('agora board, kb, events, submit and jobs against a real server', () =>
     assert.match(thread, /Go ahead, @ada/);
 
     const news = ok(await agora([...ada, 'board', 'new', '--mark-read']));
-    assert.match(news, /replies to me \(1\)/);
+    // The reply mentions ada: listed once, under its first reason, with the other one noted.
     assert.match(news, /mentions of me \(1\)/);
+    assert.match(news, new RegExp(`#p${reply.id} .*a reply to me\n`));
     assert.match(news, new RegExp(`marked read up to #p${reply.id}`));
-    assert.match(ok(await agora([...ada, 'board', 'new'])), /nothing new since/);
+    assert.match(ok(await agora([...ada, 'board', 'new'])), /^nothing new/);
 
     const hits = json(await agora(['board', 'search', 'cache', 'keys', '--json']));
     assert.deepEqual(hits.items.map((h: { id: number }) => h.id), [post.id]);

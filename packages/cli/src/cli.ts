@@ -59,6 +59,33 @@ export function help(prefix: string[] = []): string {
   ].join('\n');
 }
 
+/** Levenshtein distance: how many single-character edits turn a into b. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The commands closest to what was typed (at most 3), compared with as many words as each command
+ * has; none when nothing is near (a third of the length, at least 2 edits).
+ */
+export function nearestCommands(words: string[]): string[] {
+  const scored = commands.map((c) => {
+    const n = c.name.split(' ').length;
+    const typed = words.slice(0, n).join(' ');
+    return { name: c.name, d: editDistance(typed, c.name) };
+  });
+  const best = Math.min(...scored.map((x) => x.d));
+  const typedLen = words.join(' ').length;
+  if (best > Math.max(2, Math.floor(typedLen / 3))) return [];
+  return scored.filter((x) => x.d === best).slice(0, 3).map((x) => x.name);
+}
+
 function commandHelp(c: Command): string {
   const opts = Object.entries(c.options ?? {}).map(([k, o]) => `--${k}${o.type === 'string' ? ' VALUE' : ''}${o.multiple ? ' (repeatable)' : ''}`);
   return [`usage: ${usageLine(c)}`, '', c.summary, ...(opts.length ? ['', `options: ${opts.join('  ')}`] : []), '', GLOBAL_HELP].join('\n');
@@ -118,8 +145,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       io.stdout(`${help([words[0]!])}\n`);
       return 0;
     }
-    io.stderr(`${help(group ? [words[0]!] : [])}\n`);
-    return fail('usage', `unknown command "${words.join(' ')}"`, null, 2);
+    // The error first, then the nearest commands: a wall of help with the error last was missed.
+    const code = fail('usage', `unknown command "${words.join(' ')}"`, null, 2);
+    const near = nearestCommands(words);
+    if (near.length) io.stderr(`did you mean:\n${near.map((n) => `  agora ${n}`).join('\n')}\n`);
+    io.stderr(`\`agora ${group ? `${words[0]} ` : ''}--help\` lists the commands.\n`);
+    return code;
   }
   if (command.raw) {
     const ctx = new Ctx({ json: wantsJson, profile: undefined, url: undefined, collab: undefined }, env, io);

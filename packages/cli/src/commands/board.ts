@@ -4,7 +4,40 @@ import type { Post, PostSummary } from '@agora/core';
 import { UsageError, type Command } from '../command.ts';
 import { indent, nextPage, plural, safe, table, when } from '../output.ts';
 
-const absolute = (base: string, url: string) => (url.startsWith('/') ? `${base}${url}` : url);
+/**
+ * The dashboard's page of a post, what a person can open in a browser (the API's own `url` answers
+ * JSON). The web serves `/c/<collab>/posts/<id>`: docs/decisions/0117-dashboard-post-address.md.
+ */
+export const postPage = (base: string, collab: string, id: number) => `${base.replace(/\/+$/, '')}/c/${encodeURIComponent(collab)}/posts/${id}`;
+
+/** Why a post is in `board new`, in the words of its group (singular, for the "also" note). */
+const REASONS = { rulings: 'a ruling', 'mentions of me': 'mentions me', 'replies to me': 'a reply to me', 'new threads': 'a new thread' } as const;
+type Group = keyof typeof REASONS;
+
+/**
+ * `board new` in text: each post once, in the first group it belongs to, with a note of the
+ * other groups it is also in (the server lists it under each reason; --json keeps that).
+ */
+export function newsText(groups: Array<[Group, { total: number; totalCapped?: boolean; items: PostSummary[] }]>): string[] {
+  const reasons = new Map<number, Group[]>();
+  for (const [name, g] of groups) for (const p of g.items) reasons.set(p.id, [...(reasons.get(p.id) ?? []), name]);
+  const seen = new Set<number>();
+  const out: string[] = [];
+  for (const [name, g] of groups) {
+    const fresh = g.items.filter((p) => !seen.has(p.id));
+    const repeated = g.items.length - fresh.length;
+    for (const p of fresh) seen.add(p.id);
+    if (!fresh.length && g.total <= g.items.length) continue;
+    const counts = [`${g.total}${g.totalCapped ? '+' : ''}`, ...(g.items.length < g.total ? [`showing ${g.items.length}`] : []), ...(repeated ? [`${repeated} listed above`] : [])];
+    const cols = [
+      ...summaryCols,
+      { header: 'ALSO', get: (p: PostSummary) => (reasons.get(p.id) ?? []).filter((r) => r !== name).map((r) => REASONS[r]).join(', ') },
+    ];
+    const hasAlso = fresh.some((p) => (reasons.get(p.id) ?? []).length > 1);
+    out.push(`${name} (${counts.join(', ')}):\n${fresh.length ? table(fresh, hasAlso ? cols : summaryCols) : '  (all listed above)'}`);
+  }
+  return out;
+}
 
 function postText(p: Post): string {
   const head = [
@@ -37,8 +70,9 @@ export const boardCommands: Command[] = [
       const title = a.need('title', '--title (a new thread needs one; `agora board reply ID` answers a post)');
       const body = (await c.text(a, 0, 'body'))!;
       const client = c.authed();
-      const res = await client.call('createPost', { params: { collab: c.collab() }, body: { title, body, tags: a.list('tag') } });
-      c.print(res, () => `posted #p${res.id}: ${absolute(client.url, res.url)}`);
+      const collab = c.collab();
+      const res = await client.call('createPost', { params: { collab }, body: { title, body, tags: a.list('tag') } });
+      c.print(res, () => `posted #p${res.id}: ${postPage(client.url, collab, res.id)}`);
     },
   },
   {
@@ -51,8 +85,9 @@ export const boardCommands: Command[] = [
       const replyTo = a.id(0, '<post-id>');
       const body = (await c.text(a, 1, 'body'))!;
       const client = c.authed();
-      const res = await client.call('createPost', { params: { collab: c.collab() }, body: { replyTo, body, tags: a.list('tag') } });
-      c.print(res, () => `replied #p${res.id} in thread #p${res.threadId}: ${absolute(client.url, res.url)}`);
+      const collab = c.collab();
+      const res = await client.call('createPost', { params: { collab }, body: { replyTo, body, tags: a.list('tag') } });
+      c.print(res, () => `replied #p${res.id} in thread #p${res.threadId}: ${postPage(client.url, collab, res.id)}`);
     },
   },
   {
@@ -114,12 +149,10 @@ export const boardCommands: Command[] = [
       const res = await client.call('boardNew', { params: { collab }, query: limit ? { limit } : {} });
       const marked = a.flag('mark-read') && res.upTo > res.since ? await client.call('markRead', { params: { collab }, body: { upTo: res.upTo } }) : null;
       c.print(marked ? { ...res, markedRead: marked } : res, () => {
-        const groups: Array<[string, { total: number; totalCapped: boolean; items: PostSummary[] }]> = [
+        const out = newsText([
           ['rulings', res.rulings], ['mentions of me', res.mentionsOfMe], ['replies to me', res.repliesToMe], ['new threads', res.newThreads],
-        ];
-        const shown = groups.filter(([, g]) => g.total > 0);
-        if (!shown.length) return `nothing new since #p${res.since}`;
-        const out = shown.map(([name, g]) => `${name} (${g.total}${g.totalCapped ? '+' : ''}${g.items.length < g.total ? `, showing ${g.items.length}` : ''}):\n${table(g.items, summaryCols)}`);
+        ]);
+        if (!out.length) return res.since > 0 ? `nothing new (you have read up to #p${res.since})` : 'nothing new';
         out.push(marked ? `marked read up to #p${marked.lastReadPostId}` : `mark as read: agora board new --mark-read (or agora board mark-read --up-to ${res.upTo})`);
         return out.join('\n\n');
       });

@@ -1,6 +1,6 @@
 // `agora jobs run|list|show|logs|cancel|rerun`, `agora quota [grant]`, `agora leaderboard`, `agora compare`, `agora results`.
 
-import { isTerminal, type Job } from '@agora/core';
+import { isTerminal, jobPeople, jobRepeats, jobTry, type Job } from '@agora/core';
 import type { Command, Ctx } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { fields, nextPage, safe, table, when } from '../output.ts';
@@ -8,15 +8,17 @@ import { fields, nextPage, safe, table, when } from '../output.ts';
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '-' : Number(x.toPrecision(digits + 2)).toString());
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Number((x * 100).toPrecision(3))}%`);
 
+const whoText = (j: Pick<Job, 'originator' | 'sponsor' | 'requestedBy'>) => jobPeople({ originator: j.originator.handle, sponsor: j.sponsor?.handle ?? null, requestedBy: j.requestedBy.handle });
+
 function jobText(j: Job): string {
   const r = j.result;
   return [
     fields([
-      ['job', `#${j.id} on #s${j.submissionId}, split ${j.split} (${j.visibility}), ${j.repeats} repeats`],
+      ['job', `#${j.id} on #s${j.submissionId}, split ${j.split} (${j.visibility}), ${jobRepeats(j.repeats)}`],
       ['state', `${j.state}${j.reason ? `: ${j.reason}` : ''}`],
       ['queue', j.state === 'queued' ? `position ${j.queuePosition ?? '?'}, about ${j.waitEstimateSeconds ?? '?'} s` : null],
-      ['originator', `@${j.originator.handle}`], ['sponsor', j.sponsor ? `@${j.sponsor.handle}` : 'none (uncharged)'],
-      ['charged', `${j.charged}${j.refunded ? ' (refunded)' : ''}`], ['attempt', `${j.attempt} of ${j.maxAttempts}`],
+      ['for', whoText(j)],
+      ['charged', `${j.charged}${j.refunded ? ' (refunded)' : ''}`], ['tries', `${jobTry(j.attempt, j.maxAttempts)} (the platform retries its own failures)`],
       ['created', when(j.createdAt)], ['started', when(j.startedAt)], ['finished', when(j.finishedAt)],
       ['overdue', j.overdueAt ? when(j.overdueAt) : null],
     ]),
@@ -90,7 +92,7 @@ export const jobCommands: Command[] = [
             { header: 'SUB', get: (j) => `#s${j.submissionId}` },
             { header: 'SPLIT', get: (j) => j.split },
             { header: 'STATE', get: (j) => (j.state === 'queued' && j.queuePosition ? `queued (${j.queuePosition})` : j.state) },
-            { header: 'BY', get: (j) => `@${j.originator.handle}${j.sponsor && j.sponsor.id !== j.originator.id ? ` (for @${j.sponsor.handle})` : ''}`, max: 30 },
+            { header: 'FOR', get: (j) => whoText(j), max: 60 },
             { header: 'CREATED', get: (j) => when(j.createdAt) },
             { header: 'REASON', get: (j) => j.reason, max: 60 },
           ]) + nextPage(res.nextCursor)

@@ -23,6 +23,15 @@ const pageCols = [
   { header: 'TITLE', get: (p: { title: string }) => p.title, max: 70 },
 ];
 
+/**
+ * The server speaks of its body field (`retry with baseRevision 2`); a CLI user types `--base 2`.
+ * Rewrites the refusal in the flag's words, keeping code, status and details for --json.
+ */
+function inFlagWords(e: unknown): unknown {
+  if (!(e instanceof AgoraApiError) || !/baseRevision/.test(e.message)) return e;
+  return new AgoraApiError(e.status, e.code, e.message.replace(/\bbaseRevision (\d+)/g, '--base $1').replace(/\bbaseRevision\b/g, '--base'), e.details);
+}
+
 const bodyOptions = { title: { type: 'string' }, category: { type: 'string' }, summary: { type: 'string' }, file: { type: 'string' } } as const;
 
 export const kbCommands: Command[] = [
@@ -114,7 +123,7 @@ export const kbCommands: Command[] = [
           const d = e.details as { diff?: { unified?: string } } | null;
           if (d?.diff?.unified) c.note(`changes since revision ${base}:\n${indent(d.diff.unified, '')}`);
         }
-        throw e;
+        throw inFlagWords(e);
       }
     },
   },
@@ -172,7 +181,12 @@ export const kbCommands: Command[] = [
       const base = a.int('base', { min: 1, max: 2_147_483_647 });
       if (revision === undefined || base === undefined) throw new UsageError('give --to N (the revision to restore) and --base M (the current revision)');
       const summary = a.str('summary');
-      const res = await c.authed().call('revertPage', { params: { collab: c.collab(), slug }, body: { revision, baseRevision: base, ...(summary !== undefined ? { summary } : {}) } });
+      const res = await c
+        .authed()
+        .call('revertPage', { params: { collab: c.collab(), slug }, body: { revision, baseRevision: base, ...(summary !== undefined ? { summary } : {}) } })
+        .catch((e: unknown) => {
+          throw inFlagWords(e);
+        });
       c.print(res, () => `[[${res.page.slug}]] restored revision ${revision} as revision ${res.revision.number}`);
     },
   },

@@ -13,3 +13,4 @@ export * from '../stats/noise.ts';
 export * from '../stats/simulate.ts';
 export * from '../stats/board.ts';
 export * from './verification.ts';
+export * from './wording.ts';

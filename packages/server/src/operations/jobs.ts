@@ -3,6 +3,7 @@ import {
   cancelAction,
   enforce,
   mayWorkNow,
+  jobPeople,
   jobSponsor,
   mayCancelJob,
   mayQueueJob,
@@ -67,8 +68,8 @@ async function insertQueuedJob(tx: Queryable, n: NewJob): Promise<number> {
     hardware: n.collab.challenge.hardware, originatorId: n.submission.author_id, sponsorId: n.sponsorId, requestedBy: n.requestedBy.id, rerunOf: n.rerunOf,
   });
   if (n.sponsorId !== null) await chargeJob(tx, n.collab.id, n.sponsorId, job.id, n.collab.challenge);
-  const how = n.sponsorId === null ? 'uncharged' : n.sponsorId === n.submission.author_id ? 'charged to its author' : `sponsored by @${n.requestedBy.handle}`;
-  await platformLog(tx, job, `[agora] queued by @${n.requestedBy.handle} (${how})${n.rerunOf ? `, re-run of job ${n.rerunOf}` : ''}; needs a runner with labels [${n.collab.challenge.hardware.join(', ')}]`);
+  const people = jobPeople({ originator: n.submission.author_handle, sponsor: n.sponsorId === null ? null : n.sponsorId === n.submission.author_id ? n.submission.author_handle : n.requestedBy.handle, requestedBy: n.requestedBy.handle });
+  await platformLog(tx, job, `[agora] queued: ${people}${n.rerunOf ? `, re-run of job ${n.rerunOf}` : ''}; needs a runner with labels [${n.collab.challenge.hardware.join(', ')}]`);
   await jobEvent(tx, job, 'job.queued', n.requestedBy.id, { state: 'queued', charged: n.sponsorId !== null, rerunOf: n.rerunOf, repeats: n.repeats });
   return job.id;
 }

@@ -105,7 +105,7 @@ export async function participantIdByHandle(db: Queryable, handle: string): Prom
 
 export async function jobSubmission(db: Queryable, collabId: number, submissionId: number): Promise<JobSubmissionRow | undefined> {
   const [s] = await db.query<JobSubmissionRow>(
-    'select id, author_id, staged, invalidated_at, invalidated_reason, withdrawn_at, title from submissions where id = $1 and collaboration_id = $2', [submissionId, collabId]);
+    'select s.id, s.author_id, p.handle as author_handle, s.staged, s.invalidated_at, s.invalidated_reason, s.withdrawn_at, s.title from submissions s join participants p on p.id = s.author_id where s.id = $1 and s.collaboration_id = $2', [submissionId, collabId]);
   return s;
 }
 

@@ -81,6 +81,7 @@ export interface LogLineRow {
 export interface JobSubmissionRow {
   id: number;
   author_id: number;
+  author_handle: string;
   staged: boolean;
   invalidated_at: Date | null;
   invalidated_reason: string | null;
