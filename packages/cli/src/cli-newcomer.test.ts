@@ -120,4 +120,14 @@ describe('a CLI a newcomer never trips on', () => {
     assert.doesNotMatch(far.stderr, /did you mean/);
     assert.match(far.stderr, /`agora --help` lists the commands/);
   });
+
+  test('kb bodies typed without a final newline diff only what changed', async () => {
+    ok(await agora(['kb', 'create', 'no-eol', '--title', 'No EOL', '--category', 'playbook', 'alpha']));
+    assert.equal(ok(await agora(['kb', 'get', 'no-eol', '--raw'])), 'alpha\n');
+    ok(await agora(['kb', 'edit', 'no-eol', '--base', '1', 'alpha\nbeta']));
+    const diff = ok(await agora(['kb', 'diff', 'no-eol']));
+    assert.doesNotMatch(diff, /No newline at end of file/);
+    assert.doesNotMatch(diff, /^-alpha$/m);
+    assert.match(diff, /: \+1 -0\n/);
+  });
 });

@@ -237,7 +237,7 @@ describe('knowledge base', () => {
     await rejects(create(ada, { slug: 'ok', title: '' }), 400, 'validation_failed');
     await rejects(create(ada, { slug: 'big', body: 'é'.repeat(128 * 1024 + 1) }), 400, 'validation_failed', /262144 bytes/);
     const exact = await create(ada, { slug: 'exactly-max', body: 'é'.repeat(128 * 1024) });
-    assert.equal(exact.revision.bytes, 256 * 1024);
+    assert.equal(exact.revision.bytes, 256 * 1024 + 1, 'the limit is on what is written; the final newline is added (decision 0119)');
     await rejects(create(ada, { slug: 'lever-map' }), 409, 'conflict', /exists already/);
     await rejects(create(obs, { slug: 'by-observer' }), 403, 'forbidden');
     await rejects(create(t.anonymous, { slug: 'by-anon' }), 401, 'unauthorized');
@@ -256,7 +256,7 @@ describe('knowledge base', () => {
     // Organizers edit too; anonymous observers read.
     const byAdmin = await t.admin.call('editPage', { params: P('exactly-max'), body: { baseRevision: 1, body: 'short now' } });
     assert.equal(byAdmin.revision.number, 2);
-    assert.equal((await t.anonymous.call('getPage', { params: P('exactly-max') })).revision.body, 'short now');
+    assert.equal((await t.anonymous.call('getPage', { params: P('exactly-max') })).revision.body, 'short now\n', 'stored with a final newline');
   });
 
   test('list by category with cursor pagination; revisions paginate too', async () => {

@@ -1,4 +1,4 @@
-import { AgoraError, parseReferences, revisionDiff, type PageCategory } from '@agora/core';
+import { AgoraError, normalisePageBody, parseReferences, revisionDiff, type PageCategory } from '@agora/core';
 import { appendEvent, type Queryable } from '@agora/store';
 import * as store from '@agora/store/kb';
 import { pagesBySlug, replaceEdges } from '@agora/store/references';
@@ -105,11 +105,12 @@ export async function createPage(
   input: { slug: string; title: string; category: PageCategory; body: string; summary: string },
 ): Promise<PageView> {
   const a = await accessAs(db, slug, actor, 'participant');
+  const body = normalisePageBody(input.body);
   const page = await db.transaction(async (tx) => {
-    const id = await store.insertPage(tx, { collaborationId: a.collab.id, slug: input.slug, title: input.title, category: input.category, authorId: a.actor.participantId, body: input.body });
+    const id = await store.insertPage(tx, { collaborationId: a.collab.id, slug: input.slug, title: input.title, category: input.category, authorId: a.actor.participantId, body });
     if (id === null) throw new AgoraError('conflict', `a page "${input.slug}" exists already: edit it with its current revision as baseRevision`, { slug: input.slug });
-    await store.insertPageRevision(tx, id, 1, a.actor.participantId, input);
-    await writePageEdges(tx, a.collab.id, id, input.body);
+    await store.insertPageRevision(tx, id, 1, a.actor.participantId, { ...input, body });
+    await writePageEdges(tx, a.collab.id, id, body);
     await appendEvent(tx, {
       collaborationId: a.collab.id, actorId: a.actor.participantId, type: 'page.created', subject: `[[${input.slug}]]`,
       payload: { slug: input.slug, title: input.title, category: input.category, revision: 1, summary: input.summary },
@@ -160,7 +161,7 @@ export async function editPage(
   const page = await db.transaction(async (tx) => {
     const locked = await findPage(tx, a.collab.id, pageSlug, { lock: true });
     const current = await checkBase(tx, locked, edit.baseRevision);
-    const next = { title: edit.title ?? current.title, category: edit.category ?? current.category, body: edit.body ?? current.body };
+    const next = { title: edit.title ?? current.title, category: edit.category ?? current.category, body: edit.body !== undefined ? normalisePageBody(edit.body) : current.body };
     if (sameContent(next, current)) {
       throw new AgoraError('unprocessable', `the edit changes nothing: revision ${locked.current_revision} already has this title, category and body`, { currentRevision: locked.current_revision });
     }
