@@ -10,16 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { AgoraClient } from '@agora/sdk';
 import { startTestServer, type TestServer } from '@agora/server/testing';
 import { tempDir } from '@agora/store/testing';
-import { cliEnv, runCli, Running, tmpConfig, type CliResult } from './testing.ts';
+import { cliEnv, json, ok, runCli, Running, tmpConfig } from './testing.ts';
 
-const json = <T = Record<string, any>>(r: CliResult): T => {
-  assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-};
-const ok = (r: CliResult): string => {
-  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-};
 
 describe('agora board, kb, events, submit and jobs against a real server', () => {
   let t: TestServer;

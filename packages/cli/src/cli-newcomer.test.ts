@@ -8,16 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '@agora/server/testing';
 import { tempDir } from '@agora/store/testing';
-import { cliEnv, runCli, tmpConfig, type CliResult } from './testing.ts';
+import { cliEnv, json, ok, runCli, tmpConfig } from './testing.ts';
 
-const json = <T = Record<string, any>>(r: CliResult): T => {
-  assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-};
-const ok = (r: CliResult): string => {
-  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-};
 
 describe('a CLI a newcomer never trips on', () => {
   let t: TestServer;

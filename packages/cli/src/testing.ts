@@ -1,9 +1,22 @@
 // Test helpers: the CLI as a real child process (the repository's Node 24), with its own config file.
 // Always asynchronous: the server under test usually lives in the test's own process.
 
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+/** The run's JSON output, after asserting it exited 0 (stderr in the message otherwise). */
+export const json = <T = Record<string, any>>(r: CliResult): T => {
+  assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+};
+
+/** The run's stdout, after asserting it exited 0. */
+export const ok = (r: CliResult): string => {
+  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r.stdout;
+};
 
 export const MAIN = resolve(dirname(fileURLToPath(import.meta.url)), 'main.ts');
 
