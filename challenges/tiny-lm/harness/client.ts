@@ -38,6 +38,10 @@ export function readManifest(dir: string): Manifest {
   return m as Manifest;
 }
 
+/** What a result names as the submission's sandbox, for a prefix (null: none). */
+export const sandboxKind = (prefix: string[] | null = sandboxPrefix()): string =>
+  prefix === null ? 'none' : (process.env.AGORA_SANDBOX_KIND ?? 'agora-sandbox-exec');
+
 /** The sandbox argv prefix from AGORA_SANDBOX_EXEC (a JSON array of strings), or null. */
 export function sandboxPrefix(env: NodeJS.ProcessEnv = process.env): string[] | null {
   const raw = env.AGORA_SANDBOX_EXEC;
@@ -76,7 +80,7 @@ export class SubmissionProcess {
     // Unsandboxed, "node" means the harness's own Node 24 (the PATH may hold an older one); the
     // sandbox puts that same Node first on its own PATH, so there "node" stays as it is.
     if (prefix === null && cmd[0] === 'node') cmd[0] = process.execPath;
-    this.sandbox = prefix === null ? 'none' : (process.env.AGORA_SANDBOX_KIND ?? 'agora-sandbox-exec');
+    this.sandbox = sandboxKind(prefix);
     this.argv = [...(prefix ?? []), ...cmd];
     this.scratch = mkdtempSync(join(tmpdir(), 'tiny-lm-scratch-'));
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', TMPDIR: this.scratch, HOME: this.scratch };

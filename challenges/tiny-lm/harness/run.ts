@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ChallengeSpec, HarnessResult } from '@agora/core';
 import { loadWeights, type Weights } from './reference.ts';
-import { SubmissionProcess, SubmissionFailure, readManifest } from './client.ts';
+import { SubmissionProcess, SubmissionFailure, readManifest, sandboxKind } from './client.ts';
 import { drawRequests, newJobSeed, privatePools, requestId, PER_REPEAT, type Pools, type TextItem } from './data.ts';
 import { scoreAnswers, type Answer, type Item } from './score.ts';
 
@@ -244,11 +244,11 @@ export async function runHarness(opts: HarnessOptions): Promise<HarnessResult> {
   const answers: { item: Item; repeat: number; answer: Answer }[] = [];
   let startupSeconds = 0;
   let warmupSeconds = 0;
-  let sandbox = 'none';
+  // Known before the start: a submission that dies while starting still ran in this sandbox.
+  const sandbox = sandboxKind();
   try {
     const started = await Server.start(opts.submission, startupTimeout, io);
     sub = started.server;
-    sandbox = sub.proc.sandbox;
     startupSeconds = started.startupSeconds;
     const w0 = performance.now();
     for (const q of plan.filter((x) => x.repeat < 0)) await sub.ask(q);
