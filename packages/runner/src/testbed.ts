@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '@agora/core';
 import type { AgoraClient } from '@agora/sdk';
+import { countJobResults, expireJobLease } from '@agora/store/testing';
 import { startTestServer, type TestServer } from '../../server/src/testing.ts';
 import { startRunner, type RunnerOptions, type RunningRunner } from './runner.ts';
 import { FIXTURES } from './testing.ts';
@@ -69,13 +70,13 @@ export class Testbed {
     return page.items.map((l) => `${l.stream}: ${l.text}`).join('\n');
   }
 
-  async resultCount(id: number): Promise<number> {
-    return (await this.t.testDb.db.query<{ n: number }>('select count(*)::int as n from results where job_id = $1', [id]))[0]!.n;
+  resultCount(id: number): Promise<number> {
+    return countJobResults(this.t.testDb.db, id);
   }
 
   /** Time travel: the job's lease runs out now. */
-  async expireLease(id: number): Promise<void> {
-    await this.t.testDb.db.query(`update jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [id]);
+  expireLease(id: number): Promise<void> {
+    return expireJobLease(this.t.testDb.db, id);
   }
 
   newRunner(name: string, labels = ['cpu', 'x86']) {

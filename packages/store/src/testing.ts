@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openPglite, openPostgres, type Db } from './db.ts';
+import { openPglite, openPostgres, type Db, type Queryable } from './db.ts';
 import { migrate, migrationsDigest } from './migrate.ts';
 
 /**
@@ -109,4 +109,14 @@ export function tempDir(prefix = 'agora-test-'): { path: string; dispose(): void
   mkdirSync(tmpdir(), { recursive: true });
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Tests only: how many results a job has (exactly-once checks). */
+export async function countJobResults(db: Queryable, jobId: number): Promise<number> {
+  return (await db.query<{ n: number }>('select count(*)::int as n from results where job_id = $1', [jobId]))[0]!.n;
+}
+
+/** Tests only, time travel: the job's lease runs out now. */
+export async function expireJobLease(db: Queryable, jobId: number): Promise<void> {
+  await db.query(`update jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [jobId]);
 }
