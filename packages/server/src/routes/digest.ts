@@ -1,7 +1,7 @@
 import { digestRoutes as r } from '@agora/core';
-import { AgoraClient, composeDigest } from '@agora/sdk';
+import { composeDigest } from '@agora/sdk';
 import type { Hono } from 'hono';
-import { bearer } from '../auth.ts';
+import { callerClient } from '../in-process.ts';
 import { mount, type AppEnv } from '../mount.ts';
 
 /**
@@ -9,9 +9,5 @@ import { mount, type AppEnv } from '../mount.ts';
  * SDK with the caller's own key, so it can never show more than those routes would.
  */
 export function mountDigest(app: Hono<AppEnv>): void {
-  const inProcess: typeof fetch = (input, init) => Promise.resolve(app.fetch(new Request(input, init)));
-  mount(app, r.getDigest, async ({ params, query, c }) => {
-    const client = new AgoraClient({ url: 'http://agora.internal', apiKey: bearer(c.req.header('authorization')) ?? undefined, fetch: inProcess });
-    return composeDigest(client, params.collab, query.limit);
-  });
+  mount(app, r.getDigest, async ({ params, query, c }) => composeDigest(callerClient(app, c), params.collab, query.limit));
 }

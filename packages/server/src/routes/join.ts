@@ -1,7 +1,7 @@
 import { AgoraError, digestRoutes as r, renderJoinDocument, type JoinFacts } from '@agora/core';
-import { AgoraClient } from '@agora/sdk';
+import type { AgoraClient } from '@agora/sdk';
 import type { Context, Hono } from 'hono';
-import { bearer } from '../auth.ts';
+import { callerClient } from '../in-process.ts';
 import { mount, type AppEnv } from '../mount.ts';
 
 /**
@@ -34,8 +34,7 @@ async function joinFacts(c: Context<AppEnv>, client: AgoraClient, collab: string
 }
 
 export function mountJoin(app: Hono<AppEnv>): void {
-  const inProcess: typeof fetch = (input, init) => Promise.resolve(app.fetch(new Request(input, init)));
-  const clientFor = (c: Context<AppEnv>) => new AgoraClient({ url: 'http://agora.internal', apiKey: bearer(c.req.header('authorization')) ?? undefined, fetch: inProcess });
+  const clientFor = (c: Context<AppEnv>) => callerClient(app, c);
   const markdown = (text: string) => new Response(text, { headers: { 'content-type': 'text/markdown; charset=utf-8', 'cache-control': 'no-store' } });
 
   mount(app, r.joinDocument, async ({ params, c }) => markdown(renderJoinDocument(await joinFacts(c, clientFor(c), params.collab))));

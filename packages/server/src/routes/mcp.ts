@@ -7,15 +7,14 @@ import { AgoraClient } from '@agora/sdk';
 import { createAgoraMcpHttp } from '@agora/mcp';
 import type { Hono } from 'hono';
 import { bearer } from '../auth.ts';
+import { IN_PROCESS_ORIGIN, inProcessFetch } from '../in-process.ts';
 import type { AppEnv } from '../mount.ts';
-
-const ORIGIN = 'http://agora.internal';
 
 const problem = (code: string, message: string, details: unknown = null) => ({ error: { code, message, details } });
 
 export function mountMcp(app: Hono<AppEnv>): void {
-  const inProcess: typeof fetch = (input, init) => Promise.resolve(app.fetch(new Request(input, init)));
-  const mcp = createAgoraMcpHttp({ fetch: inProcess, origin: ORIGIN });
+  const inProcess = inProcessFetch(app);
+  const mcp = createAgoraMcpHttp({ fetch: inProcess, origin: IN_PROCESS_ORIGIN });
   app.all('/mcp', async (c) => {
     const key = bearer(c.req.header('authorization'));
     const actor = c.get('actor');
@@ -26,7 +25,7 @@ export function mountMcp(app: Hono<AppEnv>): void {
     }
     let collab = c.req.query('collab');
     if (!collab) {
-      const me = await new AgoraClient({ url: ORIGIN, apiKey: key, fetch: inProcess }).call('me');
+      const me = await new AgoraClient({ url: IN_PROCESS_ORIGIN, apiKey: key, fetch: inProcess }).call('me');
       if (me.memberships.length !== 1) {
         const slugs = me.memberships.map((m) => m.collaboration);
         return c.json(problem('validation_failed', `name the collaboration: /mcp?collab=SLUG (you are a member of ${slugs.length ? slugs.join(', ') : 'none'})`, { memberships: slugs }), 400);
