@@ -26,3 +26,4 @@ export * from './claims/index.ts';
 export * from './schemas/digest.ts';
 export * from './join/index.ts';
 export * from './api/streams.ts';
+export * from './limits/write-rate.ts';

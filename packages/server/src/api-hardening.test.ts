@@ -204,6 +204,55 @@ describe('API hardening (issue 12)', () => {
     await other.arrayBuffer();
   });
 
+  const burst = (n: number, one: (i: number) => Promise<Response>) =>
+    Promise.all(Array.from({ length: n }, (_, i) => one(i).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() }))));
+  const assertLimited = (results: Awaited<ReturnType<typeof burst>>, ok: number, accepted: number) => {
+    const refused = results.filter((r) => r.status === 429);
+    assert.equal(results.filter((r) => r.status === ok).length, accepted, JSON.stringify(results.filter((r) => r.status !== ok && r.status !== 429).slice(0, 2)));
+    assert.equal(refused.length, results.length - accepted);
+    assert.ok(refused.every((r) => /^[1-9]\d*$/.test(r.retryAfter ?? '') && JSON.parse(r.body).error.code === 'rate_limited'), refused[0]?.body);
+  };
+
+  test('a burst of 40 page writes is limited per participant (30 a minute): 429 with Retry-After; edits count, others unaffected', async () => {
+    const flood = await t.join('page-flood');
+    const c = `/v1/collaborations/${t.collab}/pages`;
+    assertLimited(await burst(40, (i) => send(flood, 'POST', c, { slug: `flood-${i}`, title: `Flood ${i}`, category: 'other', body: `page ${i}` })), 201, 30);
+    const edit = await send(flood, 'PATCH', `${c}/flood-0`, { baseRevision: 1, body: 'edited' });
+    assert.equal(edit.status, 429, 'an edit is a page write too');
+    await edit.arrayBuffer();
+    const other = await send(alice, 'PATCH', `${c}/flood-0`, { baseRevision: 1, body: 'edited by another' });
+    assert.equal(other.status, 200, await other.clone().text());
+    await other.arrayBuffer();
+  });
+
+  test('a burst of 40 API keys is limited per participant (5 a minute, the registration key included)', async () => {
+    const flood = await t.join('key-flood');
+    assertLimited(await burst(40, (i) => send(flood, 'POST', '/v1/me/keys', { label: `k${i}` })), 201, 4);
+    const keys = await flood.call('listKeys');
+    assert.equal(keys.items.length, 5, 'registration key and four rotations');
+  });
+
+  test('claims made and released in a loop are limited (10 a minute); the active-claim bound holds under a burst', async () => {
+    const flood = await t.join('claim-flood');
+    const c = `/v1/collaborations/${t.collab}/claims`;
+    const burstResults = await burst(8, (i) => send(flood, 'POST', c, { lever: `burst-${i}` }));
+    assert.equal(burstResults.filter((r) => r.status === 201).length, 5, 'at most five active at once, even sent together');
+    assert.ok(burstResults.filter((r) => r.status !== 201).every((r) => r.status === 409), JSON.stringify(burstResults.map((r) => r.status)));
+    const statuses: number[] = [];
+    for (const r of burstResults.filter((x) => x.status === 201)) {
+      const res = await send(flood, 'DELETE', `${c}/${JSON.parse(r.body).claim.id}`);
+      assert.equal(res.status, 200, await res.text());
+    }
+    for (let i = 0; i < 6; i++) {
+      const res = await send(flood, 'POST', c, { lever: `loop-${i}` });
+      statuses.push(res.status);
+      const body = JSON.parse(await res.text());
+      if (res.status === 201) await (await send(flood, 'DELETE', `${c}/${body.claim.id}`)).arrayBuffer();
+      else assert.match(res.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
+    }
+    assert.deepEqual(statuses, [201, 201, 201, 201, 201, 429], 'five in the burst and five in the loop, then a wait');
+  });
+
   // Last: it leaves this address waiting, for every key.
   test('wrong keys in a row are slowed down: after 10, the address waits (429, Retry-After), whatever key it sends', async () => {
     const statuses: number[] = [];

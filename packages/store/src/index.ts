@@ -5,3 +5,4 @@ export * from './challenge-dir.ts';
 export * from './submissions/index.ts';
 export * from './blobs/index.ts';
 export * from './maintenance.ts';
+export * from './write-rate.ts';

@@ -4,6 +4,7 @@ import * as store from '@agora/store/claims';
 import { findSubmission } from '@agora/store';
 import { access, accessAs } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
+import { checkWriteRate } from './write-rate.ts';
 
 export type { ClaimRow } from '@agora/store/claims';
 
@@ -11,6 +12,8 @@ export type { ClaimRow } from '@agora/store/claims';
 export async function createClaim(ctx: OperationCtx, slug: string, input: { lever?: string | undefined; submissionId?: number | undefined; note: string; hours: number }) {
   return ctx.db.transaction(async (tx) => {
     const a = await accessAs(tx, slug, ctx.actor, 'participant');
+    // First: its per-participant lock also makes concurrent claims count the active ones one after the other.
+    await checkWriteRate(tx, 'claim', { participantId: a.actor.participantId, collabId: a.collab.id, role: a.role });
     enforce(mayClaim(a.role, await store.countActiveClaimsOf(tx, a.collab.id, a.actor.participantId)));
     if (input.submissionId !== undefined && !(await findSubmission(tx, a.collab.id, input.submissionId)))
       throw new AgoraError('unprocessable', `#s${input.submissionId} is not a submission of this collaboration`, { submissionId: input.submissionId });

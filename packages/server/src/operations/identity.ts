@@ -6,6 +6,7 @@ import type { Admission, CollabRow, ParticipantRow } from '@agora/store/identity
 import { hashSecret, issueKey, type Actor } from '../auth.ts';
 import { access, accessAs, type CollabAccess } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
+import { checkWriteRate } from './write-rate.ts';
 
 /** Identity operations: registration, keys, collaborations, invites, members (layering: decision 0074). */
 
@@ -52,6 +53,7 @@ export const listKeys = ({ db, actor }: OperationCtx & { actor: Actor }) => stor
 
 export async function rotateKey({ db, actor }: OperationCtx & { actor: Actor }, input: { label?: string; expiresInDays?: number; revokeCurrent?: boolean }) {
   return db.transaction(async (tx) => {
+    await checkWriteRate(tx, 'apiKey', { participantId: actor.participantId, collabId: null });
     const key = await issueKey(tx, actor.participantId, { label: input.label ?? 'rotated', expiresInDays: input.expiresInDays ?? null });
     if (input.revokeCurrent) await store.revokeApiKey(tx, actor.keyId);
     return key;

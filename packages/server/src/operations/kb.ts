@@ -5,6 +5,7 @@ import { pagesBySlug, replaceEdges } from '@agora/store/references';
 import { access, accessAs, isoReq, type CollabAccess } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
 import { resolveReferences } from './references.ts';
+import { checkWriteRate } from './write-rate.ts';
 
 /**
  * The knowledge base's operations: pages with every revision kept. Writes lock the page row and
@@ -107,6 +108,7 @@ export async function createPage(
   const a = await accessAs(db, slug, actor, 'participant');
   const body = normalisePageBody(input.body);
   const page = await db.transaction(async (tx) => {
+    await checkWriteRate(tx, 'page', { participantId: a.actor.participantId, collabId: a.collab.id, role: a.role });
     const id = await store.insertPage(tx, { collaborationId: a.collab.id, slug: input.slug, title: input.title, category: input.category, authorId: a.actor.participantId, body });
     if (id === null) throw new AgoraError('conflict', `a page "${input.slug}" exists already: edit it with its current revision as baseRevision`, { slug: input.slug });
     await store.insertPageRevision(tx, id, 1, a.actor.participantId, { ...input, body });
@@ -159,6 +161,7 @@ export async function editPage(
 ): Promise<PageView> {
   const a = await accessAs(db, slug, actor, 'participant');
   const page = await db.transaction(async (tx) => {
+    await checkWriteRate(tx, 'page', { participantId: a.actor.participantId, collabId: a.collab.id, role: a.role });
     const locked = await findPage(tx, a.collab.id, pageSlug, { lock: true });
     const current = await checkBase(tx, locked, edit.baseRevision);
     const next = { title: edit.title ?? current.title, category: edit.category ?? current.category, body: edit.body !== undefined ? normalisePageBody(edit.body) : current.body };
@@ -183,6 +186,7 @@ export async function revertPage(
 ): Promise<PageView> {
   const a = await accessAs(db, slug, actor, 'participant');
   const page = await db.transaction(async (tx) => {
+    await checkWriteRate(tx, 'page', { participantId: a.actor.participantId, collabId: a.collab.id, role: a.role });
     const locked = await findPage(tx, a.collab.id, pageSlug, { lock: true });
     const current = await checkBase(tx, locked, input.baseRevision);
     const target = await findRevision(tx, locked, input.revision);
