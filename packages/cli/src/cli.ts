@@ -18,6 +18,7 @@ import { mcpCommands } from './commands/mcp.ts';
 import { claimCommands } from './commands/claims.ts';
 import { runnerCommands } from './commands/runner.ts';
 import { serverCommands } from './commands/serve.ts';
+import { simulateCommands } from './commands/simulate.ts';
 import { submissionCommands } from './commands/submissions.ts';
 import { upCommand } from './commands/up.ts';
 
@@ -36,6 +37,7 @@ export const commands: Command[] = [
   ...runnerCommands,
   ...claimCommands,
   ...mcpCommands,
+  ...simulateCommands,
 ];
 
 const GLOBAL_HELP = `global options: --json (raw JSON out)  --profile NAME  --url URL  -c, --collab SLUG  -h, --help

@@ -1,0 +1,3 @@
+export { simulate, type SimulateOptions, type SimulationReport } from './simulate.ts';
+export type { GroundTruth, PlantedLoophole, PlantedRelay, Refusal, SponsoredRun } from './truth.ts';
+export { Random } from './random.ts';
