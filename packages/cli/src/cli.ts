@@ -3,8 +3,10 @@
 // Exit codes: 0 ok, 1 an error (`error <code>: <message>` on stderr), 2 a usage error.
 
 import { parseArgs } from 'node:util';
+import { editDistance } from '@agora/core';
 import { AgoraApiError } from '@agora/sdk';
 import { LocalError } from '@agora/sdk/local';
+import { safe } from './output.ts';
 import { Args, CliError, Ctx, GLOBAL_OPTIONS, processIo, UsageError, type Command, type Io } from './command.ts';
 import { artifactCommands } from './commands/artifacts.ts';
 import { boardCommands } from './commands/board.ts';
@@ -59,17 +61,6 @@ export function help(prefix: string[] = []): string {
     GLOBAL_HELP,
     '`agora <command> --help` shows a command\'s arguments.',
   ].join('\n');
-}
-
-/** Levenshtein distance: how many single-character edits turn a into b. */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 /**
@@ -134,6 +125,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     io.stderr(`error ${code}: ${message}\n`);
     const issues = (details as { issues?: Array<{ path?: string; message?: string }> } | null)?.issues;
     if (Array.isArray(issues)) for (const i of issues.slice(0, 20)) io.stderr(`  ${i.path ?? ''}: ${i.message ?? ''}\n`);
+    // Every problem a check found, one a line (decision 0180).
+    const problems = (details as { problems?: unknown } | null)?.problems;
+    if (Array.isArray(problems) && problems.length > 1) for (const p of problems.slice(0, 50)) io.stderr(`  - ${safe(String(p))}\n`);
     if (wantsJson) io.stdout(`${JSON.stringify({ error: { code, message, details } })}\n`);
     return exit;
   };
@@ -187,7 +181,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
       return fail('usage', e.message, null, 2);
     }
     if (e instanceof AgoraApiError) return fail(e.code, e.message, e.details);
-    if (e instanceof LocalError) return fail(e.code, e.message);
+    if (e instanceof LocalError) return fail(e.code, e.message, e.details);
     let url: string | undefined;
     try {
       url = ctx.resolved().url;

@@ -27,3 +27,4 @@ export * from './schemas/digest.ts';
 export * from './join/index.ts';
 export * from './api/streams.ts';
 export * from './limits/write-rate.ts';
+export * from './text/distance.ts';

@@ -208,6 +208,6 @@ export function agoraTools(opts: { readOnly?: boolean } = {}): ToolSpec[] {
 /** An API refusal as an agent can act on it: the code, the HTTP status, the message and its details. */
 export function describeError(e: unknown): { code: string; status: number | null; message: string; details: unknown } | null {
   if (e instanceof AgoraApiError) return { code: e.code, status: e.status, message: e.message, details: e.details };
-  if (e instanceof LocalError) return { code: e.code, status: null, message: e.message, details: null };
+  if (e instanceof LocalError) return { code: e.code, status: null, message: e.message, details: e.details };
   return null;
 }

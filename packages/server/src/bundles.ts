@@ -15,9 +15,6 @@ import { create as tarCreate } from 'tar';
 /** The compressed upload is held to the same number of bytes as the files' sum. */
 export type BundleLimits = ArchiveLimits;
 
-const bad = (message: string, problems: string[] = [message]) =>
-  new AgoraError('unprocessable', message, { problems: problems.slice(0, 20) });
-
 /** Writes a request body to a file, refusing (payload_too_large) once it passes maxBytes. */
 export async function saveBody(src: ByteSource, file: string, maxBytes: number): Promise<number> {
   let size = 0;
@@ -32,31 +29,33 @@ export async function saveBody(src: ByteSource, file: string, maxBytes: number):
   return size;
 }
 
-/** Writes inline files (already validated paths) into `dest`; returns them hashed and sorted. */
+/**
+ * Writes inline files (each path already valid) into `dest`; returns them hashed and sorted, with the
+ * problems of the set (duplicates, case clashes), whose later copies are not written. Counts and
+ * sizes are left to the submission checks (checks.ts), so they are reported with every other
+ * problem: the JSON body holding them is bounded anyway.
+ */
 export async function writeInlineFiles(
   dest: string,
   inline: { path: string; content: string; encoding: 'utf8' | 'base64'; executable: boolean }[],
-  limits: BundleLimits,
-): Promise<BundleEntry[]> {
+): Promise<{ files: BundleEntry[]; problems: string[] }> {
   const problems = pathSetProblems(inline.map((f) => f.path));
-  if (problems.length) throw bad(problems[0]!, problems);
-  if (inline.length > limits.maxFiles)
-    throw new AgoraError('payload_too_large', `the bundle has more than ${limits.maxFiles} files`, { limit: limits.maxFiles });
-  const files: BundleEntry[] = [];
-  let total = 0;
-  for (const f of inline) {
+  for (const f of inline)
     if (f.encoding === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(f.content.replace(/\s+/g, '')))
       throw new AgoraError('validation_failed', `${quoted(f.path)}: content is not valid base64`);
+  const files: BundleEntry[] = [];
+  const taken = new Set<string>();
+  for (const f of inline) {
+    const folded = f.path.toLowerCase();
+    if (taken.has(folded) || [...taken].some((t) => folded.startsWith(`${t}/`) || t.startsWith(`${folded}/`))) continue;
+    taken.add(folded);
     const bytes = Buffer.from(f.content, f.encoding === 'base64' ? 'base64' : 'utf8');
-    total += bytes.byteLength;
-    if (total > limits.maxBytes)
-      throw new AgoraError('payload_too_large', `the bundle's files add up to more than ${limits.maxBytes} bytes`, { limit: limits.maxBytes });
     const target = join(dest, f.path);
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, bytes, { flag: 'wx', mode: 0o600 });
     files.push({ path: f.path, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength, executable: f.executable });
   }
-  return byPath(files);
+  return { files: byPath(files), problems };
 }
 
 /**

@@ -28,6 +28,39 @@ export const ScheduleSpec = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+const ChallengePath = z.string().min(1).max(200).regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]+$/, 'a relative path inside the bundle');
+
+/**
+ * The file a harness reads to start a submission (tiny-lm's agora.json, llm-decode's manifest.json):
+ * its fields and their types, so an upload is checked without running anything (core/src/submissions/checks.ts).
+ */
+export const ManifestSpec = z
+  .object({
+    file: ChallengePath,
+    /** Every field the manifest may have; one not listed is refused (a misspelt field the harness would ignore). */
+    fields: z.record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/),
+      z.object({
+        /** argv: the command that starts the server, a non-empty list of non-empty strings. */
+        type: z.enum(['argv', 'string', 'string_map', 'boolean', 'number']),
+        required: z.boolean().default(false),
+      }).strict(),
+    ),
+    /** The {name} placeholders the harness substitutes in an argv ({port}, {model}); any other is refused. */
+    placeholders: z.array(z.string().regex(/^[a-z][a-z0-9_]{0,31}$/)).max(20).default([]),
+  })
+  .strict();
+export type ManifestSpec = z.infer<typeof ManifestSpec>;
+
+export const SmokeSpec = z
+  .object({
+    /** Smoke runs a participant may ask for in 24 hours, in this collaboration (0: none). */
+    runs_per_day: z.number().int().min(0).max(1000).default(5),
+    /** The wall-clock limit of a smoke run (starting the server and one request). */
+    wall_seconds: z.number().int().min(1).max(3600).default(120),
+  })
+  .strict();
+
 export const ChallengeSpec = z
   .object({
     id: Slug,
@@ -66,8 +99,13 @@ export const ChallengeSpec = z
       .object({
         max_bytes: z.number().int().min(1).max(10 * 1024 ** 3).default(50 * 1024 ** 2),
         max_files: z.number().int().min(1).max(100_000).default(2000),
+        /** Files every bundle must hold (the manifest's file is implied), checked at upload. */
+        required_files: z.array(ChallengePath).max(50).default([]),
+        manifest: ManifestSpec.optional(),
       })
-      .default({ max_bytes: 50 * 1024 ** 2, max_files: 2000 }),
+      .default({ max_bytes: 50 * 1024 ** 2, max_files: 2000, required_files: [] }),
+    /** A free, short smoke run: one untimed request on public data (docs/decisions/0180); absent, none is offered. */
+    smoke: SmokeSpec.optional(),
     registration: z
       .object({ open: z.boolean().default(false), anonymous_observers: z.boolean().default(true) })
       .default({ open: false, anonymous_observers: true }),

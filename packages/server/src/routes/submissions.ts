@@ -41,7 +41,7 @@ export function mountSubmissions(app: Hono<AppEnv>) {
     submissionsOpen(a);
     const { files, bundle, ...meta } = body;
     return createSubmission(services, a, meta, async (dir, limits) => {
-      if (files) return writeInlineFiles(dir, files, limits);
+      if (files) return writeInlineFiles(dir, files);
       if (!(await findCollaborationArtifact(services.db, a.collab.id, bundle!)))
         throw new AgoraError('unprocessable', `bundle ${bundle} is not an artifact of this collaboration: upload the tar.gz first (uploadArtifact)`, { bundle });
       return unpackUntrustedTarGz(() => services.artifacts.get(bundle!), dir, limits);

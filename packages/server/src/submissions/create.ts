@@ -21,6 +21,7 @@ import type { Actor } from '../auth.ts';
 import { packCanonical, type BundleLimits } from '../bundles.ts';
 import type { CollabAccess, CollabRow } from '../collab.ts';
 import type { Services } from '../services.ts';
+import { checkUnpacked, rulesOf } from './checks.ts';
 import { detailOut, requireSubmission } from './views.ts';
 
 export const limitsOf = (c: CollabRow): BundleLimits => ({
@@ -39,7 +40,7 @@ export async function createSubmission(
   services: Services,
   a: CollabAccess & { actor: Actor },
   meta: SubmissionMeta,
-  load: (dir: string, limits: BundleLimits) => Promise<BundleEntry[]>,
+  load: (dir: string, limits: BundleLimits) => Promise<BundleEntry[] | { files: BundleEntry[]; problems: string[] }>,
 ) {
   const { db, artifacts, scratch } = services;
   const limits = limitsOf(a.collab);
@@ -47,9 +48,11 @@ export async function createSubmission(
   try {
     const dir = join(work.path, 'files');
     await mkdir(dir);
-    const files = await load(dir, limits);
-    const clash = pathSetProblems([...files.map((f) => f.path), ...meta.artifacts.map((x) => x.path)]);
-    if (clash.length) throw new AgoraError('unprocessable', `artifact paths clash with the bundle's files: ${clash[0]}`, { problems: clash.slice(0, 20) });
+    const loaded = await load(dir, limits);
+    const { files, problems } = Array.isArray(loaded) ? { files: loaded, problems: [] } : loaded;
+    const clash = pathSetProblems([...files.map((f) => f.path), ...meta.artifacts.map((x) => x.path)]).map((p) => `artifact paths clash with the bundle's files: ${p}`);
+    // Every problem at once, before anything is stored (decision 0180).
+    checkUnpacked(rulesOf(a.collab), dir, files, meta.artifacts.map((x) => x.path), [...problems, ...clash]);
     const bundleFile = join(work.path, 'bundle.tar.gz');
     await packCanonical(dir, files, bundleFile);
     const bundle = await artifacts.put(createReadStream(bundleFile));
