@@ -41,7 +41,7 @@ const all = ['packages', 'challenges', 'scripts']
   .filter(wanted)
   .sort();
 // A file that opens a test database runs once per engine; the others (pure logic, sandbox, harnesses) once.
-const usesDb = (f: string) => /openTestDb|startTestServer|testbed\.ts/.test(readFileSync(join(root, f), 'utf8'));
+const usesDb = (f: string) => /openTestDb|testDatabaseTarget|startTestServer|testbed\.ts/.test(readFileSync(join(root, f), 'utf8'));
 const dbFiles = all.filter(usesDb);
 const plainFiles = all.filter((f) => !usesDb(f));
 

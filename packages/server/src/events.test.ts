@@ -131,7 +131,7 @@ describe('event log and live stream', () => {
     // Written past appendEvent on purpose, as a careless migration or a new column could.
     const [c] = await t.testDb.db.query<{ id: number }>('select id from collaborations where slug = $1', [t.collab]);
     await t.testDb.db.query(
-      `insert into events (collaboration_id, actor_id, type, subject, payload) values ($1, null, 'invite.created', null, $2)`,
+      `insert into events (id, collaboration_id, actor_id, type, subject, payload) select coalesce(max(id), 0) + 1, $1, null, 'invite.created', null, $2 from events`,
       [c!.id, JSON.stringify({ role: 'participant', maxUses: 1, code: 'inv_SECRET' })],
     );
     const res = await fetch(`${t.url}/v1/collaborations/${t.collab}/events?types=invite.created&limit=1000`, { headers: { authorization: `Bearer ${t.admin.apiKey}` } });

@@ -30,16 +30,18 @@ export interface EventRow {
 
 /**
  * Call inside the transaction that made the change, as its last statement, so the change and
- * its event commit together. The advisory lock (released at commit) makes ids visible in order;
+ * its event commit together. The advisory lock (released at commit) makes ids visible in order
+ * and lets the id be max(id) + 1, so the log has no gaps, even after a crash (decision 0160);
  * NOTIFY is delivered only if the transaction commits. The payload is checked against its type's
  * schema first (strictly): what the log holds is what the union says.
  */
 export async function appendEvent<T extends EventType>(tx: Queryable, e: NewEvent<T>): Promise<number> {
   const payload = checkEventPayload(e.type, e.payload);
   await tx.query('select pg_advisory_xact_lock(4242002)');
+  // The next id under the lock: used only if this transaction commits, so ids have no gaps (0160).
   const [row] = await tx.query<{ id: number }>(
-    `insert into events (collaboration_id, actor_id, type, subject, payload)
-     values ($1, $2, $3, $4, $5) returning id`,
+    `insert into events (id, collaboration_id, actor_id, type, subject, payload)
+     select coalesce(max(id), 0) + 1, $1::int, $2::int, $3, $4, $5::jsonb from events returning id`,
     [e.collaborationId, e.actorId, e.type, e.subject ?? null, JSON.stringify(payload)],
   );
   await tx.query('select pg_notify($1, $2)', [EVENTS_CHANNEL, String(e.collaborationId ?? '')]);

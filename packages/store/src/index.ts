@@ -6,3 +6,4 @@ export * from './submissions/index.ts';
 export * from './blobs/index.ts';
 export * from './maintenance.ts';
 export * from './write-rate.ts';
+export * from './consistency.ts';

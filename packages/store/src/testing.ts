@@ -26,7 +26,8 @@ export async function openTestDb(): Promise<TestDb> {
   return testEngine() === 'postgres' ? openPostgresTestDb() : openPgliteTestDb();
 }
 
-async function openPgliteTestDb(): Promise<TestDb> {
+/** The migrated PGlite template folder, built once per schema version. */
+async function pgliteTemplate(): Promise<string> {
   const template = join(tmpdir(), `agora-pglite-template-${migrationsDigest()}`);
   if (!existsSync(join(template, 'PG_VERSION'))) {
     // Build aside and rename, so parallel test files never see a half-built template.
@@ -40,17 +41,36 @@ async function openPgliteTestDb(): Promise<TestDb> {
       rmSync(building, { recursive: true, force: true }); // another process won the race
     }
   }
-  const dir = mkdtempSync(join(tmpdir(), 'agora-pglite-test-'));
-  cpSync(template, dir, { recursive: true });
-  const db = await openPglite(dir);
+  return template;
+}
+
+async function openPgliteTestDb(): Promise<TestDb> {
+  const target = await testDatabaseTarget();
+  const db = await openPglite(target.target);
   return {
     db,
     engine: 'pglite',
     async dispose() {
       await db.close();
-      rmSync(dir, { recursive: true, force: true });
+      await target.dispose();
     },
   };
+}
+
+/**
+ * A migrated, empty database that this process does not open, for a server started as a child
+ * process (crash tests): a PGlite folder or a postgres:// URL, on the engine of openTestDb.
+ */
+export async function testDatabaseTarget(): Promise<{ target: string; dispose(): Promise<void> }> {
+  if (testEngine() === 'postgres') {
+    const url = await createPostgresTestDatabase();
+    const name = new URL(url).pathname.slice(1);
+    return { target: url, dispose: () => adminQuery(`drop database if exists ${name} with (force)`) };
+  }
+  const template = await pgliteTemplate();
+  const dir = mkdtempSync(join(tmpdir(), 'agora-pglite-test-'));
+  cpSync(template, dir, { recursive: true });
+  return { target: dir, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 async function adminQuery(sql: string): Promise<void> {
@@ -69,7 +89,8 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-async function openPostgresTestDb(): Promise<TestDb> {
+/** A new database cloned from the migrated template (built once per schema version); its URL. */
+async function createPostgresTestDatabase(): Promise<string> {
   const base = testPostgresUrl();
   const template = `agora_tpl_${migrationsDigest()}`;
   const admin = new pg.Client({ connectionString: base });
@@ -90,18 +111,23 @@ async function openPostgresTestDb(): Promise<TestDb> {
     const name = `agora_test_${process.pid}_${randomBytes(4).toString('hex')}`;
     await admin.query(`create database ${name} template ${template}`);
     await admin.query('select pg_advisory_unlock(4242003)');
-    const db = await openPostgres(withDatabase(base, name));
-    return {
-      db,
-      engine: 'postgres',
-      async dispose() {
-        await db.close();
-        await adminQuery(`drop database if exists ${name}`);
-      },
-    };
+    return withDatabase(base, name);
   } finally {
     await admin.end();
   }
+}
+
+async function openPostgresTestDb(): Promise<TestDb> {
+  const url = await createPostgresTestDatabase();
+  const db = await openPostgres(url);
+  return {
+    db,
+    engine: 'postgres',
+    async dispose() {
+      await db.close();
+      await adminQuery(`drop database if exists ${new URL(url).pathname.slice(1)}`);
+    },
+  };
 }
 
 /** A scratch directory removed at dispose; for tests that need files (artifacts, bundles). */
