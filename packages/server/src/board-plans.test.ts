@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '@agora/store';
-import { seedLargeBoard, type SeededBoard } from '@agora/store/board';
+import { NEW_FOR_ME_COUNT_CAP, seedLargeBoard, type SeededBoard } from '@agora/store/board';
 import { openTestDb, type TestDb } from '@agora/store/testing';
 import type { Actor } from './auth.ts';
 import * as board from './operations/board.ts';
@@ -83,16 +83,24 @@ describe('board reads use indexes on a large board', () => {
     assert.equal(news.newThreads.items.length, 20);
     const [threads] = await t.db.query<{ n: number }>(
       'select count(*)::int as n from posts where collaboration_id = $1 and thread_id is null and author_id <> $2', [seeded.collaborationId, reader.participantId]);
-    assert.ok(threads!.n > 1000);
-    assert.equal(news.newThreads.total, 1000);
-    assert.ok(news.newThreads.capped, 'over 1,000 new threads: the count stops at 1,000 and says so');
+    assert.ok(threads!.n > NEW_FOR_ME_COUNT_CAP);
+    assert.equal(news.newThreads.total, NEW_FOR_ME_COUNT_CAP);
+    assert.ok(news.newThreads.capped, 'more new threads than the cap: the count stops there and says so');
     assert.ok(news.newThreads.items.every((p) => p.thread_id === null && p.author_id !== reader.participantId));
-    assert.ok(news.repliesToMe.total > 0 && !news.repliesToMe.capped);
+    assert.ok(news.repliesToMe.total > 0);
     const [mine] = await t.db.query<{ n: number }>(
       `select count(*)::int as n from posts r join posts par on par.id = r.reply_to join posts th on th.id = r.thread_id
        where r.collaboration_id = $1 and r.author_id <> $2 and r.hidden_at is null and (par.author_id = $2 or th.author_id = $2)`,
       [seeded.collaborationId, reader.participantId]);
-    assert.equal(news.repliesToMe.total, mine!.n, 'replies to me counted through the parent authors kept by migration 0007');
+    assert.equal(news.repliesToMe.total, Math.min(mine!.n, NEW_FOR_ME_COUNT_CAP), 'replies to me counted through the parent authors kept by migration 0007, once each');
+    assert.equal(news.repliesToMe.capped, mine!.n > NEW_FOR_ME_COUNT_CAP);
+    const [mentions] = await t.db.query<{ n: number }>(
+      `select count(*)::int as n from post_edges e join posts p on p.id = e.post_id
+       where e.kind = 'mention' and e.target_id = $2 and p.collaboration_id = $1 and p.author_id <> $2 and p.hidden_at is null`,
+      [seeded.collaborationId, reader.participantId]);
+    assert.ok(mentions!.n > 0 && mentions!.n <= NEW_FOR_ME_COUNT_CAP, 'the seed mentions the reader, under the cap');
+    assert.equal(news.mentionsOfMe.total, mentions!.n, 'mentions walked from the edges');
+    assert.deepEqual(news.mentionsOfMe.items.map((p) => p.id), [...news.mentionsOfMe.items.map((p) => p.id)].sort((a, b) => a - b));
     assert.ok(news.rulings.items.every((p) => p.tags.includes('ruling')) && news.rulings.total === 3);
     const late = await board.newForMe({ db: t.db, actor: caughtUp }, seeded.slug, 20);
     assert.ok(late.news.since > 0 && late.news.upTo - late.news.since === 50);

@@ -140,7 +140,7 @@ export const PostRevision = z.object({
 export const SearchHit = PostSummary.extend({ rank: z.number() });
 
 const NewGroup = z.object({
-  /** How many posts are in the group, counted up to 1,000: past that, `totalCapped` and total is 1,000. */
+  /** How many posts are in the group, counted up to 100: past that, `totalCapped` and total is 100 (decision 0170). */
   total: z.number().int(),
   totalCapped: z.boolean(),
   items: z.array(PostSummary),

@@ -62,7 +62,10 @@ export function poolResults(results: readonly BoardResult[], rules: Significance
   const groups = new Map<string, BoardResult[]>();
   for (const r of results) {
     const key = `${r.hardwareClass}\u0000${r.fingerprint}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
+    // push, not a copy per result: copying made pooling quadratic in a pool's results.
+    const g = groups.get(key);
+    if (g) g.push(r);
+    else groups.set(key, [r]);
   }
   return [...groups.entries()].map(([key, rs]) => {
     const ratios = rs.map((r) => (r.baselineSamples ? baselineRatios(r.samples, r.baselineSamples) : [])).filter((x) => x.length > 0);

@@ -49,6 +49,21 @@ export async function seedLoad(tx: Queryable, s: LoadSeed): Promise<{ agentIds: 
      where p.id = r.thread_id`,
     [s.collaborationId],
   );
+  const { jobIds } = await seedResults(tx, { ...s, authorIds: agentIds });
+  return { agentIds, threadIds, jobIds };
+}
+
+/**
+ * Submissions and one succeeded public-split job with a result (3 samples) each, spread round-robin
+ * over the submissions; `challenge`, when given, becomes the collaboration's challenge (a large
+ * board's seed has none).
+ */
+export async function seedResults(
+  tx: Queryable,
+  s: { collaborationId: number; authorIds: number[]; submissions: number; results: number; hardwareClass: string; metric: LoadSeed['metric']; challenge?: unknown },
+): Promise<{ submissionIds: number[]; jobIds: number[] }> {
+  if (s.challenge !== undefined) await tx.query('update collaborations set challenge = $2 where id = $1', [s.collaborationId, JSON.stringify(s.challenge)]);
+  const agentIds = s.authorIds;
   const sha = 'b'.repeat(64);
   await tx.query(`insert into artifacts (sha256, size_bytes, media_type) values ($1, 1, 'application/gzip') on conflict do nothing`, [sha]);
   const subs = await tx.query<{ id: number; author_id: number }>(
@@ -71,5 +86,5 @@ export async function seedLoad(tx: Queryable, s: LoadSeed): Promise<{ agentIds: 
      from jobs j where j.id = any($1::int[])`,
     [jobs.map((j) => j.id), s.hardwareClass, JSON.stringify(s.metric)],
   );
-  return { agentIds, threadIds, jobIds: jobs.map((j) => j.id) };
+  return { submissionIds: subs.map((x) => x.id), jobIds: jobs.map((j) => j.id) };
 }
