@@ -1,5 +1,5 @@
 // The integrity verbs (flag, flags, rule, rulings, withdraw, audit, lineage, frontier, progress,
-// schedule, standings) as a real child process against a real server, text and --json.
+// schedule, standings, verify, verifications) as a real child process against a real server, text and --json.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -81,5 +81,18 @@ describe('agora flag, rule, withdraw, audit, lineage against a real server', () 
     const early = await agora(['standings', 'publish']);
     assert.equal(early.code, 1);
     assert.match(early.stderr, /no end in its schedule/);
+  });
+
+  test('verify on demand, the verifications, an override refused while the run is pending', async () => {
+    const denied = await agora(['--profile', 'bo', 'verify', String(sub['trick-child'])]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /error forbidden/);
+    const v = json<{ id: number; state: string; reason: string; jobId: number }>(await agora(['verify', `#s${sub['trick-child']}`, '--json']));
+    assert.deepEqual([v.state, v.reason], ['pending', 'organizer']);
+    assert.match(ok(await agora(['verifications'])), new RegExp(`${v.id} +#s${sub['trick-child']} +${v.jobId} +organizer +pending`));
+    assert.match(ok(await agora(['verifications', 'show', String(v.id)])), /requested by @organizer/);
+    const early = await agora(['verifications', 'override', String(v.id), '--verdict', 'verified', '--reason', 'checked by hand']);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, /error conflict.*no verdict to override/);
   });
 });

@@ -9,6 +9,7 @@ import { EventHub } from './hub.ts';
 import { Scratch } from './scratch.ts';
 import { startMaintenance } from './maintenance.ts';
 import { startSweeper } from './sweeper.ts';
+import { startVerifier, type VerifierOptions } from './verifier.ts';
 import type { ServerConfig, Services } from './services.ts';
 
 export interface StartOptions {
@@ -20,6 +21,8 @@ export interface StartOptions {
   dataDir: string;
   /** How often the job sweeper runs (lease expiry, overdue jobs); 0 turns it off. Default 5 s. */
   sweepIntervalMs?: number;
+  /** The automatic private verifier (docs/decisions/0140); false turns it off (tests drive verifyOnce with their own clock). */
+  verifier?: VerifierOptions | false;
 }
 
 export interface RunningServer {
@@ -46,6 +49,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const app = createApp(services);
   const stopMaintenance = await startMaintenance(db);
   const stopSweeper = opts.sweepIntervalMs === 0 ? async () => {} : startSweeper(db, { intervalMs: opts.sweepIntervalMs ?? 5000 });
+  const stopVerifier = opts.verifier === false ? async () => {} : startVerifier(db, services.hub, opts.verifier ?? {});
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }, () => resolve(s));
   });
@@ -66,6 +70,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
     async close() {
       await stopSweeper();
+      await stopVerifier();
       await stopMaintenance();
       await services.hub.stop();
       // Open SSE streams would hold the server open forever.

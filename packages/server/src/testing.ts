@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AgoraClient } from '@agora/sdk';
 import { openTestDb, tempDir, type TestDb } from '@agora/store/testing';
 import { ensureAdmin, startServer, type RunningServer } from './server.ts';
+import type { VerifierOptions } from './verifier.ts';
 
 /**
  * A real server on a loopback port over a fresh test database (PGlite or PostgreSQL per
@@ -43,10 +44,11 @@ ${overrides}`,
   return dir;
 }
 
-export async function startTestServer(opts: { challengeDir?: string } = {}): Promise<TestServer> {
+/** `verifier`: off unless asked for; tests step it with verifyOnce and a clock of their own. */
+export async function startTestServer(opts: { challengeDir?: string; verifier?: VerifierOptions } = {}): Promise<TestServer> {
   const testDb = await openTestDb();
   const tmp = tempDir('agora-server-');
-  const server = await startServer({ db: testDb.db, dataDir: join(tmp.path, 'data') });
+  const server = await startServer({ db: testDb.db, dataDir: join(tmp.path, 'data'), verifier: opts.verifier ?? false });
   const admin = await ensureAdmin(testDb.db);
   const adminClient = new AgoraClient({ url: server.url, apiKey: admin!.apiKey });
   const challengeDir = opts.challengeDir ?? writeFixtureChallenge(join(tmp.path, 'challenge'));

@@ -1,7 +1,8 @@
 // `agora flag`, `agora flags [show]`, `agora rule`, `agora rulings [show]`, `agora withdraw`, `agora audit`,
-// `agora lineage`, `agora frontier`, `agora progress`, `agora schedule`, `agora standings [publish]`.
+// `agora lineage`, `agora frontier`, `agora progress`, `agora schedule`, `agora standings [publish]`,
+// `agora verify`, `agora verifications [show|override]`.
 
-import { FLAG_CATEGORIES, type Flag, type Ruling } from '@agora/core';
+import { FLAG_CATEGORIES, type Flag, type Ruling, type Verification } from '@agora/core';
 import { UsageError, type Command } from '../command.ts';
 import { indent, nextPage, safe, table, when } from '../output.ts';
 
@@ -10,6 +11,16 @@ const ids = (xs: number[]) => (xs.length ? xs.map((x) => `#s${x}`).join(', ') : 
 
 function flagText(f: Flag): string {
   return [`#f${f.id} on ${f.target.ref}: ${f.category}, ${f.state}${f.rulingId ? ` (ruling ${f.rulingId})` : ''}, by @${f.reporter} at ${when(f.createdAt)}`, '', indent(f.evidence)].join('\n');
+}
+
+function verificationText(v: Verification): string {
+  const what = v.verdict === 'diverged' ? `diverged (${v.diverged.join(', ')}${v.failedGuardrails.length ? `: ${v.failedGuardrails.join(', ')}` : ''})` : v.verdict ?? v.state;
+  return [
+    `verification ${v.id} of #s${v.submissionId}: ${what}${v.override ? ` (set by @${v.override.by}: ${v.override.reason})` : ''}`,
+    `  job ${v.jobId} on ${v.split}, ${v.reason.replace('_', ' ')}, requested by @${v.requestedBy} at ${when(v.createdAt)}${v.decidedAt ? `, decided ${when(v.decidedAt)}` : ''}${v.postId ? `, announced in #p${v.postId}` : ''}`,
+    ...(v.ratio !== null ? [`  private / public: ${num(v.ratio)}`] : []),
+    ...(v.detail ? [`  ${v.detail}`] : []),
+  ].join('\n');
 }
 
 function rulingText(r: Ruling): string {
@@ -271,4 +282,67 @@ export const integrityCommands: Command[] = [
       return res.standings ? 0 : 3;
     },
   },
+  {
+    name: 'verify',
+    args: '<submission-id> [--split private]',
+    summary: 'Organizers: verify a submission on the private split now (uncharged; its author cannot cancel it). The verifier announces the verdict on the board; it also runs by itself for every new leader and the daily top K.',
+    options: { split: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(1);
+      const split = a.str('split');
+      const v = await c.authed().call('verifySubmission', { params: { collab: c.collab(), id: a.id(0, '<submission-id>') }, body: split ? { split } : {} });
+      c.print(v, () => `verification ${v.id} of #s${v.submissionId} queued as job ${v.jobId} on ${v.split}; the verdict comes on the board (tag verification)`);
+    },
+  },
+  {
+    name: 'verifications',
+    args: '[--submission ID] [--state pending|verified|diverged|failed|inconclusive|void] [--limit N] [--cursor C]',
+    summary: 'Private verifications and their verdicts, newest first (a diverged or failed verdict takes the entry out of the ranking).',
+    options: { submission: { type: 'string' }, state: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(0);
+      const submission = a.str('submission')?.replace(/^#?s?/i, '');
+      const state = a.str('state');
+      const states = ['pending', 'verified', 'diverged', 'failed', 'inconclusive', 'void'];
+      if (state && !states.includes(state)) throw new UsageError(`--state is one of ${states.join(', ')}`);
+      const limit = a.int('limit', { min: 1, max: 200 });
+      const cursor = a.str('cursor');
+      const res = await c.client().call('listVerifications', {
+        params: { collab: c.collab() },
+        query: { ...(submission ? { submission: Number(submission) } : {}), ...(state ? { state: state as Verification['state'] } : {}), ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) },
+      });
+      c.print(res, () => res.items.length
+        ? table(res.items, [
+          { header: 'ID', get: (v) => v.id, align: 'right' }, { header: 'SUB', get: (v) => `#s${v.submissionId}` }, { header: 'JOB', get: (v) => v.jobId, align: 'right' },
+          { header: 'WHY', get: (v) => v.reason.replace('_', ' ') }, { header: 'STATE', get: (v) => v.state }, { header: 'VERDICT', get: (v) => `${v.verdict ?? '-'}${v.override ? ' (set)' : ''}` },
+          { header: 'DIVERGED', get: (v) => [...v.diverged, ...v.failedGuardrails].join(',') || '-', max: 40 }, { header: 'WHEN', get: (v) => when(v.decidedAt ?? v.createdAt) },
+        ]) + nextPage(res.nextCursor)
+        : 'no verifications');
+    },
+  },
+  {
+    name: 'verifications show',
+    args: '<verification-id>',
+    summary: 'One verification and its verdict (private figures for organizers).',
+    async run(c, a) {
+      a.atMost(1);
+      const v = await c.client().call('getVerification', { params: { collab: c.collab(), id: a.id(0, '<verification-id>') } });
+      c.print(v, () => verificationText(v));
+    },
+  },
+  {
+    name: 'verifications override',
+    args: '<verification-id> --verdict verified|diverged|failed --reason R',
+    summary: 'Organizers: set a decided verification\'s verdict, with a reason (announced on the board, in the audit log).',
+    options: { verdict: { type: 'string' }, reason: { type: 'string' } },
+    async run(c, a) {
+      a.atMost(1);
+      const verdict = a.need('verdict', '--verdict (verified, diverged or failed)');
+      if (!['verified', 'diverged', 'failed'].includes(verdict)) throw new UsageError('--verdict is verified, diverged or failed');
+      const reason = a.need('reason', '--reason (why the verdict is set)');
+      const v = await c.authed().call('overrideVerdict', { params: { collab: c.collab(), id: a.id(0, '<verification-id>') }, body: { verdict: verdict as 'verified', reason } });
+      c.print(v, () => `verification ${v.id} of #s${v.submissionId}: verdict set to ${v.verdict} (announced in the board post of the override)`);
+    },
+  },
 ];
+

@@ -212,6 +212,7 @@ export const jobCommands: Command[] = [
               { header: 'JOBS', get: (e) => e.jobs, align: 'right' },
               { header: 'HW', get: (e) => e.hardwareClass, max: 20 },
               { header: 'GUARDRAILS', get: (e) => (e.guardrailsPassed ? (e.unranked ? e.unranked.replaceAll('_', ' ') : 'ok') : `failed: ${e.failedGuardrails.join(',')}`), max: 30 },
+              { header: 'VERIFIED', get: (e) => e.verdict ?? '-' },
               { header: 'TITLE', get: (e) => e.title, max: 40 },
             ])
             : 'no results yet',

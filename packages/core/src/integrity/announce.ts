@@ -57,3 +57,38 @@ export function standingsPostBody(entries: readonly StandingLine[], unit: string
     lines.push(`${e.place}. #s${e.submissionId} by @${e.author} (\`${e.hardwareClass}\`): ${num(e.mean)} ${unit} [${num(e.ciLow)}, ${num(e.ciHigh)}]${e.tier !== null ? `, tier ${e.tier}` : ''}`);
   return lines.join('\n');
 }
+
+export interface VerdictLine {
+  submissionId: number;
+  author: string;
+  reason: 'new_leader' | 'daily_top' | 'organizer';
+  state: 'verified' | 'diverged' | 'failed' | 'inconclusive' | 'void';
+  diverged: ReadonlyArray<'guardrails' | 'metric'>;
+  failedGuardrails: readonly string[];
+  split: string;
+}
+
+const WHY = { new_leader: 'a new leader', daily_top: 'in the daily top K', organizer: 'at an organizer\'s request' } as const;
+
+/**
+ * The verifier's board post for a verdict. Public text: no private figure (decision 0087), only
+ * what diverged by name, so the post carries no more than the verdict itself.
+ */
+export function verdictPostBody(v: VerdictLine): string {
+  const head = `Private verification of #s${v.submissionId} by @${v.author} (${WHY[v.reason]}), on split \`${v.split}\`:`;
+  const what = {
+    verified: '**verified**: the private run passed every guardrail and its metric is tied with or better than the public claim.',
+    diverged: `**diverged**: ${[
+      ...(v.diverged.includes('guardrails') ? [`failed the guardrail(s) ${v.failedGuardrails.map((g) => `\`${g}\``).join(', ')} on the private split`] : []),
+      ...(v.diverged.includes('metric') ? ['the metric is worse on the private split than the public claim, beyond noise'] : []),
+    ].join('; ')}. The entry leaves the public ranking (it stays listed, with this verdict).`,
+    failed: '**failed**: the private run gave no result. The entry leaves the public ranking (it stays listed, with this verdict).',
+    inconclusive: '**inconclusive**: the metric could not be compared (too few samples); the entry stays ranked, and an organizer may verify it again.',
+    void: '**void**: the platform lost the run (no verdict); the verifier tries again on its next daily run.',
+  }[v.state];
+  return `${head} ${what}`;
+}
+
+export function overridePostBody(o: { submissionId: number; verdict: string; was: string; reason: string }): string {
+  return `An organizer set the verification verdict of #s${o.submissionId} to **${o.verdict}** (it was ${o.was}).\n\n${o.reason}`;
+}

@@ -7,5 +7,5 @@ import type { EventType } from '../schemas/event.ts';
  */
 export const ORGANIZER_EVENT_TYPES: readonly EventType[] = [
   'collaboration.updated', 'invite.created', 'member.role_changed', 'post.hidden', 'quota.granted', 'runner.created', 'runner.revoked',
-  'ruling.made', 'submission.invalidated', 'submission.reinstated', 'standings.published',
+  'ruling.made', 'submission.invalidated', 'submission.reinstated', 'standings.published', 'verification.overridden',
 ];

@@ -1,5 +1,6 @@
 import type { JobState } from '../schemas/jobs.ts';
-import { welch } from '../stats/stats.ts';
+import { comparePooled } from '../stats/compare.ts';
+import { poolEstimate } from '../stats/pooled.ts';
 import { SCORED } from './lifecycle.ts';
 
 /**
@@ -7,9 +8,9 @@ import { SCORED } from './lifecycle.ts';
  * so the verification scheduler, an organizer's manual check and the tests share it.
  *
  * Verified when the private run scored, passed every guardrail, and its metric is tied with or
- * better than the public pool's. Interim significance rule, until core/src/stats has a `compare`:
- * Welch's t-test on the logarithms of the samples (a speed is positive and compared by its ratio;
- * decision 0088), at the challenge's confidence; "worse" only when the difference is significant.
+ * better than the public pool's, by the leaderboard's own rule (core/src/stats: the pools on the log
+ * scale, clustered by job, compared as `compare` does; decisions 0088, 0105, 0140), at the
+ * challenge's confidence; "worse" only when the difference is significant.
  */
 export type VerificationVerdict =
   | { verdict: 'verified'; ratio: number | null }
@@ -20,7 +21,9 @@ export type VerificationVerdict =
 export interface VerificationInput {
   direction: 'maximize' | 'minimize';
   confidence: number;
+  /** The public claim's samples; `publicJobs` (the same grouped by job, as the leaderboard pools them) wins when given. */
   publicSamples: readonly number[];
+  publicJobs?: ReadonlyArray<readonly number[]>;
   privateState: JobState;
   privateSamples: readonly number[];
   privateGuardrails: ReadonlyArray<{ name: string; passed: boolean }>;
@@ -37,9 +40,11 @@ export function verificationVerdict(v: VerificationInput): VerificationVerdict {
   let undecided: string | null = null;
   if (ratio === null) undecided = 'the metric needs positive samples on both splits to be compared by ratio';
   else {
-    const w = welch(v.privateSamples.map(Math.log), v.publicSamples.map(Math.log), v.confidence);
-    if (!w) undecided = 'the metric needs at least two samples on each split to be compared';
-    else metricWorse = w.significant && (v.direction === 'maximize' ? w.diff < 0 : w.diff > 0);
+    const pub = poolEstimate(v.publicJobs ?? [v.publicSamples], 'log', v.confidence);
+    const priv = poolEstimate([v.privateSamples], 'log', v.confidence);
+    const c = pub && priv ? comparePooled(priv, pub, v.direction, v.confidence) : null;
+    if (!c || c.verdict === 'insufficient') undecided = 'the metric needs at least two samples on each split to be compared';
+    else metricWorse = c.verdict === 'worse';
   }
   const diverged: Array<'guardrails' | 'metric'> = [...(failedGuardrails.length ? ['guardrails' as const] : []), ...(metricWorse ? ['metric' as const] : [])];
   if (diverged.length) {

@@ -8,9 +8,9 @@ export const POST_TAGS_MAX = 10;
 export const HIDE_REASON_MAX = 1000;
 
 /** Tags with a meaning to the platform; any other tag matching TagName is a free tag. */
-export const KNOWN_TAGS = ['result', 'proposal', 'question', 'ruling', 'dead-end'] as const;
-/** Only organizers may tag a post `ruling`: a ruling is the organizers' word. */
-export const ORGANIZER_TAGS: readonly string[] = ['ruling'];
+export const KNOWN_TAGS = ['result', 'proposal', 'question', 'ruling', 'verification', 'dead-end'] as const;
+/** Only organizers (and the verifier) may tag a post `ruling` or `verification`: they are the organizers' word. */
+export const ORGANIZER_TAGS: readonly string[] = ['ruling', 'verification'];
 
 export const TagName = z
   .string()

@@ -123,6 +123,19 @@ export const ChallengeSpec = z
         baseline: z.string().min(1).max(200).regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]+$/, 'a relative path inside the challenge folder').optional(),
       })
       .default({ confidence: 0.95, scale: 'log', min_jobs: 1, min_samples: 2 }),
+    /**
+     * Automatic private verification (docs/decisions/0140): the top `top_k` ranked entries of each
+     * hardware class once a day and every new leader are re-run on the private split, uncharged
+     * (the collaboration's budget, not the author's). `release_minutes`: participants see a private
+     * job's outcome, its times and its verdict only at the next multiple of this period, so how long
+     * a submission runs tells them at most which period it ended in (0: at once).
+     */
+    verification: z
+      .object({
+        top_k: z.number().int().min(0).max(100).default(3),
+        release_minutes: z.number().int().min(0).max(24 * 60).default(60),
+      })
+      .default({ top_k: 3, release_minutes: 60 }),
     /** Optional times (ISO 8601 with an offset): see core/src/integrity/schedule.ts. */
     schedule: ScheduleSpec.optional(),
   })

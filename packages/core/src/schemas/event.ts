@@ -74,6 +74,15 @@ export const EVENT_PAYLOADS = {
   }).describe('An organizer ruled: flags upheld or dismissed, submissions invalidated (with `lever`: descendants carrying it too) or reinstated; announced by the pinned post `postId` tagged `ruling`.'),
   'standings.published': z.object({ postId: Id, split: z.string(), entries: z.number().int() }).describe('After the end, an organizer published the final standings (immutable), announced by the pinned post `postId`.'),
 
+  'verification.queued': z.object({ verificationId: Id, submissionId: Id, jobId: Id, split: z.string(), reason: z.enum(['new_leader', 'daily_top', 'organizer']) })
+    .describe('A private verification of a submission was queued (uncharged): by the verifier for a new leader or the daily top K, or by an organizer.'),
+  'verification.decided': z.object({
+    verificationId: Id, submissionId: Id, jobId: Id, state: z.enum(['verified', 'diverged', 'failed', 'inconclusive', 'void']),
+    diverged: z.array(z.enum(['guardrails', 'metric'])), failedGuardrails: z.array(z.string()), postId: Id.nullable(),
+  }).describe('The verifier decided a verification, at the release time after its private job ended: verified, diverged (with what), failed, inconclusive, or void (the platform lost the run); announced by the board post `postId` tagged `verification`.'),
+  'verification.overridden': z.object({ verificationId: Id, submissionId: Id, verdict: z.enum(['verified', 'diverged', 'failed']), reason: z.string(), postId: Id })
+    .describe('An organizer overrode a verdict, with a reason, announced by the board post `postId`.'),
+
   'artifact.uploaded': z.object({ sha256: z.string(), size: z.number().int(), mediaType: z.string() }).describe('An artifact (bundle, blob) was stored, addressed by its SHA-256.'),
   'artifact.upload_started': z.object({ uploadId: z.string(), size: z.number().int().nullable() }).describe('A resumable upload was opened.'),
   'artifact.upload_aborted': z.object({ uploadId: z.string() }).describe('A resumable upload was abandoned by its owner.'),

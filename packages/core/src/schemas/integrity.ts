@@ -132,7 +132,7 @@ export const NodeScore = z.object({
   guardrailsPassed: z.boolean(),
 });
 
-export const Badge = z.enum(['verified', 'diverged', 'guardrail-failed', 'invalid', 'withdrawn', 'duplicate']);
+export const Badge = z.enum(['verified', 'diverged', 'verification-failed', 'guardrail-failed', 'invalid', 'withdrawn', 'duplicate']);
 export type Badge = z.infer<typeof Badge>;
 
 export const LineageNode = z.object({
@@ -246,4 +246,52 @@ export const FinalizeResponse = z.object({
   unverified: z.array(Unverified),
   /** The private-split jobs this call queued. */
   queuedJobs: z.array(z.number().int()),
+});
+
+// ---- automatic private verification (docs/decisions/0140) ----
+
+/** pending: its private job has not ended (or its end is not released yet); void: the platform lost the run (errored, cancelled), no verdict. */
+export const VerificationState = z.enum(['pending', 'verified', 'diverged', 'failed', 'inconclusive', 'void']);
+export type VerificationState = z.infer<typeof VerificationState>;
+/** What an organizer may set a verdict to. */
+export const VerdictName = z.enum(['verified', 'diverged', 'failed']);
+export type VerdictName = z.infer<typeof VerdictName>;
+export const VerificationReasonName = z.enum(['new_leader', 'daily_top', 'organizer']);
+
+export const Verification = z.object({
+  id: z.number().int(),
+  submissionId: z.number().int(),
+  jobId: z.number().int(),
+  split: z.string(),
+  /** Why it ran: a new leader, the daily top K, or an organizer's request. */
+  reason: VerificationReasonName,
+  requestedBy: z.string(),
+  /** What the private run said (pending until its end is released). */
+  state: VerificationState,
+  /** The verdict in force: an organizer's override, else `state` once decided; null while pending or void. */
+  verdict: z.enum(['verified', 'diverged', 'failed', 'inconclusive']).nullable(),
+  /** diverged: what did (guardrails, metric). */
+  diverged: z.array(z.enum(['guardrails', 'metric'])),
+  failedGuardrails: z.array(z.string()),
+  /** Organizers only: private / public geometric mean of the metric (null for everyone else: a private figure). */
+  ratio: z.number().nullable(),
+  detail: z.string().nullable(),
+  override: z.object({ verdict: VerdictName, reason: z.string(), by: z.string(), at: z.string() }).nullable(),
+  /** The board post that announced the verdict (tag `verification`). */
+  postId: z.number().int().nullable(),
+  createdAt: z.string(),
+  decidedAt: z.string().nullable(),
+});
+export type Verification = z.infer<typeof Verification>;
+
+export const OverrideVerdictBody = z.object({ verdict: VerdictName, reason: Label(2000) });
+export const VerifyBody = z.object({
+  /** A private split of the challenge; default: its first. */
+  split: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+});
+export const ListVerificationsQuery = z.object({
+  submission: z.coerce.number().int().positive().max(2_147_483_647).optional(),
+  state: VerificationState.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
 });

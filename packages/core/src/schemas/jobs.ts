@@ -240,8 +240,10 @@ export const LeaderboardEntry = z.object({
   rank: z.number().int().nullable(),
   /** Dense numbering of the distinct ranks: entries of one tier are statistical ties with the same entries above them. */
   tier: z.number().int().nullable(),
-  /** Why the entry is not ranked: a guardrail failed, or its pool has fewer jobs or samples than the challenge's minimum. */
-  unranked: z.enum(['guardrail_failed', 'too_few_jobs', 'too_few_samples']).nullable(),
+  /** Why the entry is not ranked: its private verification diverged or failed, a guardrail failed, or its pool has fewer jobs or samples than the challenge's minimum. */
+  unranked: z.enum(['verification_diverged', 'verification_failed', 'guardrail_failed', 'too_few_jobs', 'too_few_samples']).nullable(),
+  /** The badge: the verdict in force of its private verification (diverged and failed leave the ranking, docs/decisions/0140); null: not verified yet. */
+  verdict: z.enum(['verified', 'diverged', 'failed', 'inconclusive']).nullable(),
   /** The original submission of this fingerprint; its exact duplicates pool into it (duplicates). */
   submissionId: z.number().int(),
   duplicates: z.array(z.number().int()),

@@ -20,6 +20,16 @@ export interface BoardResult {
   /** Per repeat, the interleaved baseline's samples of the same job (null when the job ran none). */
   baselineSamples: number[] | null;
   guardrailsPassed: boolean;
+  /** The verdict in force of the submission's private verification, if any (docs/decisions/0140). */
+  verdict?: BoardVerdict | null;
+}
+
+export type BoardVerdict = 'verified' | 'diverged' | 'failed' | 'inconclusive';
+
+/** An entry's verdict: diverged or failed when any of its submissions' is (a duplicate shares its original's fate), else verified when one is. */
+export function entryVerdict(verdicts: ReadonlyArray<BoardVerdict | null | undefined>): BoardVerdict | null {
+  for (const v of ['diverged', 'failed', 'verified', 'inconclusive'] as const) if (verdicts.includes(v)) return v;
+  return null;
 }
 
 export interface SignificanceRules {
@@ -41,6 +51,7 @@ export interface BoardEntry {
   /** Paired per repeat with the interleaved baseline, on the log scale; null without baseline runs. */
   baselineRatio: PooledEstimate | null;
   guardrailsPassed: boolean;
+  verdict: BoardVerdict | null;
   rank: number | null;
   tier: number | null;
   unranked: Unranked | null;
@@ -76,6 +87,7 @@ export function poolResults(results: readonly BoardResult[], rules: Significance
       estimate: poolEstimate(rs.map((r) => r.samples), rules.scale, rules.confidence),
       baselineRatio: ratios.length ? poolEstimate(ratios, 'log', rules.confidence) : null,
       guardrailsPassed: rs.every((r) => r.guardrailsPassed),
+      verdict: entryVerdict(rs.map((r) => r.verdict)),
     };
   });
 }
@@ -87,9 +99,10 @@ export function buildBoard(results: readonly BoardResult[], rules: SignificanceR
   return classes.map((hardwareClass) => {
     const mine = pools.filter((p) => p.hardwareClass === hardwareClass);
     const byKey = new Map(mine.map((p) => [p.key, p]));
-    const ranked = rankEntries(mine.map((p) => ({ key: p.key, estimate: p.estimate, guardrailsPassed: p.guardrailsPassed })), rules);
+    const out = (v: BoardVerdict | null) => (v === 'diverged' || v === 'failed' ? v : null);
+    const ranked = rankEntries(mine.map((p) => ({ key: p.key, estimate: p.estimate, guardrailsPassed: p.guardrailsPassed, verdict: out(p.verdict) })), rules);
     const entries = ranked.map((r) => ({ ...byKey.get(r.key)!, rank: r.rank, tier: r.tier, unranked: r.unranked }));
-    const floor = noiseFloor(mine.filter((p) => p.guardrailsPassed && p.estimate).map((p) => p.estimate!), rules);
+    const floor = noiseFloor(mine.filter((p) => p.guardrailsPassed && !out(p.verdict) && p.estimate).map((p) => p.estimate!), rules);
     return { hardwareClass, entries, noiseFloor: floor };
   });
 }

@@ -7,16 +7,19 @@ import type { PooledEstimate } from './pooled.ts';
  * below for a metric to minimise), as Chatbot Arena ranks. One noisy entry has a wide interval:
  * it lies wholly above nobody, so it cannot push anyone down or pull anyone together. Tiers number
  * the distinct ranks densely (1, 1, 3 gives tiers 1, 1, 2). An entry is ranked only once it has
- * passed every guardrail and has at least `minJobs` jobs and `minSamples` samples; the others are
+ * passed every guardrail, has at least `minJobs` jobs and `minSamples` samples and no private
+ * verification diverged or failed (docs/decisions/0140); the others are
  * shown with the reason and take no part in anyone's rank.
  */
 export interface RankInput {
   key: string;
   estimate: PooledEstimate | null;
   guardrailsPassed: boolean;
+  /** A private verification's verdict in force that takes the entry out of the ranking (docs/decisions/0088, 0140). */
+  verdict?: 'diverged' | 'failed' | null;
 }
 
-export type Unranked = 'guardrail_failed' | 'too_few_jobs' | 'too_few_samples';
+export type Unranked = 'verification_diverged' | 'verification_failed' | 'guardrail_failed' | 'too_few_jobs' | 'too_few_samples';
 
 export interface Ranked {
   key: string;
@@ -32,6 +35,8 @@ export interface RankRules {
 }
 
 export function eligibility(e: RankInput, rules: RankRules): Unranked | null {
+  if (e.verdict === 'diverged') return 'verification_diverged';
+  if (e.verdict === 'failed') return 'verification_failed';
   if (!e.guardrailsPassed) return 'guardrail_failed';
   const est = e.estimate;
   if (!est || est.jobs < rules.minJobs) return 'too_few_jobs';

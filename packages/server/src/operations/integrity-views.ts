@@ -2,10 +2,10 @@ import {
   AgoraError, bestOverTime, boardLinks, descendants, guardrailBetter, leaderboardCutoff, mean, paretoFront,
   type Badge, type Infer, type LineageNode, type Routes, type SubmissionStanding,
 } from '@agora/core';
-import { lineageRows, privateOutcomes, scoredResults, type PrivateOutcomeRow, type StandingRow } from '@agora/store/integrity';
+import { lineageRows, scoredResults, verdictsInForce, type StandingRow, type VerdictRow } from '@agora/store/integrity';
 import { access, isoReq, type CollabAccess } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
-import { privateSplits, rankedPools, unrankedPools, type Pool } from './scores.ts';
+import { rankedPools, unrankedPools, type Pool } from './scores.ts';
 
 /**
  * The read views of issue 11: lineage, frontier, progress. They are computed (ranked pools, a
@@ -33,11 +33,10 @@ const metricOf = (a: CollabAccess) => {
   return { name, unit, direction };
 };
 
-/** What private verification said, as badges (until verification verdicts are their own records). */
-function verdictOf(o: PrivateOutcomeRow | undefined): Badge | null {
-  if (!o) return null;
-  if (o.failed) return 'diverged';
-  return o.passed_at ? 'verified' : null;
+/** The badge of the verdict in force of a submission's private verification (decision 0140); none while pending or inconclusive. */
+function verdictOf(v: VerdictRow | undefined): Badge | null {
+  if (!v) return null;
+  return v.verdict === 'verified' ? 'verified' : v.verdict === 'diverged' ? 'diverged' : v.verdict === 'failed' ? 'verification-failed' : null;
 }
 
 export async function lineage({ db, actor }: OperationCtx, slug: string, q: { of?: number | undefined; split: string }): Promise<Infer<Routes['lineage']['response']>> {
@@ -48,11 +47,12 @@ export async function lineage({ db, actor }: OperationCtx, slug: string, q: { of
   const [rows, results, outcomes] = await Promise.all([
     lineageRows(db, a.collab.id),
     scoredResults(db, a.collab.id, q.split, { rankedOnly: false, cutoff }),
-    privateOutcomes(db, a.collab.id, privateSplits(challenge)),
+    verdictsInForce(db, a.collab.id),
   ]);
   const out = new Set(rows.filter((r) => r.invalidated_at || r.withdrawn_at).map((r) => r.id));
+  const inForce = new Map(outcomes.map((o) => [o.submission_id, o.verdict]));
   const pools = [
-    ...rankedPools(results.filter((r) => !out.has(r.submission_id)), challenge),
+    ...rankedPools(results.filter((r) => !out.has(r.submission_id)), challenge, inForce),
     ...unrankedPools(results.filter((r) => out.has(r.submission_id)), challenge),
   ];
   const scores = new Map<number, Pool[]>();
@@ -141,15 +141,16 @@ export async function progress({ db, actor }: OperationCtx, slug: string, q: { h
   const [rows, results, outcomes] = await Promise.all([
     lineageRows(db, a.collab.id),
     scoredResults(db, a.collab.id, publicSplit(a), { rankedOnly: true, cutoff }),
-    privateOutcomes(db, a.collab.id, privateSplits(challenge)),
+    verdictsInForce(db, a.collab.id),
   ]);
   const counts = new Map<string, number>();
   for (const r of results) counts.set(r.hardware_class, (counts.get(r.hardware_class) ?? 0) + 1);
   // One hardware class: results from different hardware are never compared. Default: the busiest.
   const cls = q.hardware ?? [...counts].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0]?.[0] ?? null;
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const verifiedAt = new Map(outcomes.filter((o) => o.passed_at && !o.failed).map((o) => [o.submission_id, o.passed_at!]));
-  const pools = cls === null ? [] : rankedPools(results.filter((r) => r.hardware_class === cls), challenge);
+  // Each step is verified, at the time its verdict was decided (or set by an organizer).
+  const verifiedAt = new Map(outcomes.filter((o) => o.verdict === 'verified').map((o) => [o.submission_id, o.decided_at]));
+  const pools = cls === null ? [] : rankedPools(results.filter((r) => r.hardware_class === cls), challenge, new Map(outcomes.map((o) => [o.submission_id, o.verdict])));
   const entries = pools
     .filter((p) => p.rank !== null && verifiedAt.has(p.submissionId))
     .map((p) => ({ at: verifiedAt.get(p.submissionId)!, value: p.mean, item: p }));

@@ -14,10 +14,12 @@ import {
   type JobFacts,
   type JobState,
   type Role,
+  type VerificationReason,
 } from '@agora/core';
 import { appendEvent, type Queryable } from '@agora/store';
 import * as store from '@agora/store/jobs';
 import type { JobRow, JobSubmissionRow } from '@agora/store/jobs';
+import { insertVerification, pendingVerificationOf } from '@agora/store/integrity';
 import type { Actor } from '../auth.ts';
 import { access, accessAs, isoReq, type CollabAccess, type CollabRow } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
@@ -59,6 +61,8 @@ interface NewJob {
   /** Whose quota pays; null: uncharged (organizer verification and re-runs). */
   sponsorId: number | null;
   rerunOf: number | null;
+  /** Why a private-split job runs: every one is a verification with a verdict (docs/decisions/0140). */
+  verificationReason?: VerificationReason;
 }
 
 /** Inserts a queued job, charges its sponsor (atomically, or refuses), logs and announces it: one transaction. */
@@ -71,7 +75,35 @@ async function insertQueuedJob(tx: Queryable, n: NewJob): Promise<number> {
   const people = jobPeople({ originator: n.submission.author_handle, sponsor: n.sponsorId === null ? null : n.sponsorId === n.submission.author_id ? n.submission.author_handle : n.requestedBy.handle, requestedBy: n.requestedBy.handle });
   await platformLog(tx, job, `[agora] queued: ${people}${n.rerunOf ? `, re-run of job ${n.rerunOf}` : ''}; needs a runner with labels [${n.collab.challenge.hardware.join(', ')}]`);
   await jobEvent(tx, job, 'job.queued', n.requestedBy.id, { state: 'queued', charged: n.sponsorId !== null, rerunOf: n.rerunOf, repeats: n.repeats });
+  if (n.visibility === 'private') {
+    if (await pendingVerificationOf(tx, n.submission.id))
+      throw new AgoraError('conflict', `a private verification of #s${n.submission.id} is already on its way; its verdict comes first`, { submissionId: n.submission.id });
+    const reason = n.verificationReason ?? 'organizer';
+    const verificationId = await insertVerification(tx, { collabId: n.collab.id, submissionId: n.submission.id, jobId: job.id, split: n.split, reason, requestedBy: n.requestedBy.id });
+    await appendEvent(tx, {
+      collaborationId: n.collab.id, actorId: n.requestedBy.id, type: 'verification.queued', subject: `#s${n.submission.id}`,
+      payload: { verificationId, submissionId: n.submission.id, jobId: job.id, split: n.split, reason },
+    });
+  }
   return job.id;
+}
+
+/**
+ * The verifier's own queueing (server/src/verifier.ts): a private-split job of a ranked entry,
+ * uncharged (the collaboration's budget, not the author's), requested by the verifier's identity;
+ * the author cannot cancel it (core's mayCancelJob). Refused like an organizer's request would be.
+ */
+export async function queueVerificationJob(
+  tx: Queryable, v: { collab: CollabRow; submissionId: number; split: string; reason: VerificationReason; requestedBy: { id: number; handle: string } },
+): Promise<number> {
+  const submission = await submissionForJob(tx, v.collab.id, v.submissionId);
+  const repeats = v.collab.challenge.repeats ?? 3;
+  enforce(mayQueueJob({
+    role: 'organizer', actorId: v.requestedBy.id, split: v.split, visibility: 'private', repeats, challengeRepeats: repeats,
+    submission: { id: submission.id, authorId: submission.author_id, staged: submission.staged, invalidated: submission.invalidated_at !== null,
+      invalidatedReason: submission.invalidated_reason, withdrawn: submission.withdrawn_at !== null },
+  }));
+  return insertQueuedJob(tx, { collab: v.collab, submission, split: v.split, visibility: 'private', repeats, requestedBy: v.requestedBy, sponsorId: null, rerunOf: null, verificationReason: v.reason });
 }
 
 const requester = (a: Acting) => ({ id: a.actor.participantId, handle: a.actor.handle });

@@ -1,4 +1,6 @@
-import { AgoraError, buildBoard, compareEntries, leaderboardCutoff, poolResults, rulesOf, type BoardResult } from '@agora/core';
+import { AgoraError, buildBoard, compareEntries, leaderboardCutoff, poolResults, rulesOf, type BoardResult, type BoardVerdict } from '@agora/core';
+import { verdictsInForce } from '@agora/store/integrity';
+import type { Queryable } from '@agora/store';
 import { boardResults, submissionFingerprint, type BoardResultRow } from '@agora/store/leaderboard';
 import { access } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
@@ -11,8 +13,10 @@ import { splitVisibility } from './jobs.ts';
 
 const numbers = (x: unknown): number[] | null => (Array.isArray(x) && x.every((v) => typeof v === 'number') ? (x as number[]) : null);
 
-function toResult(row: BoardResultRow): BoardResult {
+/** A board row as core pools it, with the verdict in force of its submission's private verification. */
+export function toResult(row: BoardResultRow, verdicts: ReadonlyMap<number, BoardVerdict> = new Map()): BoardResult {
   return {
+    verdict: verdicts.get(row.submission_id) ?? null,
     jobId: row.job_id, submissionId: row.submission_id, fingerprint: row.fingerprint, hardwareClass: row.hardware_class,
     samples: row.samples, baselineSamples: numbers(row.baseline_samples), guardrailsPassed: row.guardrails_passed,
   };
@@ -25,7 +29,13 @@ export async function leaderboardOf(ctx: OperationCtx, slug: string, split: stri
   const rules = rulesOf(challenge);
   const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
   const rows = await boardResults(ctx.db, { collabId: a.collab.id, split, hardware, cutoff });
-  return { challenge, rules, rows, classes: buildBoard(rows.map(toResult), rules), role: a.role, visibility };
+  const verdicts = await verdictMap(ctx.db, a.collab.id);
+  return { challenge, rules, rows, classes: buildBoard(rows.map((r) => toResult(r, verdicts)), rules), role: a.role, visibility };
+}
+
+/** The verdict in force per submission (decision 0140): the leaderboard's badge, and diverged or failed entries leave the ranking. */
+export async function verdictMap(db: Queryable, collabId: number): Promise<Map<number, BoardVerdict>> {
+  return new Map((await verdictsInForce(db, collabId)).map((v) => [v.submission_id, v.verdict]));
 }
 
 export async function compareSubmissions(ctx: OperationCtx, slug: string, q: { a: number; b: number; split: string; hardware?: string | undefined }) {
@@ -42,7 +52,7 @@ export async function compareSubmissions(ctx: OperationCtx, slug: string, q: { a
   const [sa, sb] = [await side(q.a), await side(q.b)];
   const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
   const rows = await boardResults(ctx.db, { collabId: a.collab.id, split: q.split, hardware: q.hardware ?? null, fingerprints: [sa.fingerprint, sb.fingerprint], cutoff });
-  const pools = poolResults(rows.map(toResult), rules);
+  const pools = poolResults(rows.map((r) => toResult(r)), rules);
   const classesOf = (fp: string) => new Set(pools.filter((p) => p.fingerprint === fp).map((p) => p.hardwareClass));
   const ca = classesOf(sa.fingerprint);
   const shared = [...classesOf(sb.fingerprint)].filter((c) => ca.has(c)).sort();

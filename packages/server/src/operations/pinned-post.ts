@@ -6,13 +6,13 @@ import { replaceEdges } from '@agora/store/references';
 import { resolveReferences } from './references.ts';
 
 /**
- * Writes a pinned thread by an organizer inside the caller's transaction, as the board writes any
+ * Writes a pinned thread by an organizer (or the verifier: `pin: false`) inside the caller's transaction, as the board writes any
  * post (the post lock, revision 1, reference edges, a post.created event), and pins it. Unknown
  * references refuse the whole transaction, as on the board.
  */
 export async function writePinnedPost(
   tx: Queryable,
-  p: { collabId: number; authorId: number; title: string; body: string; tags: string[] },
+  p: { collabId: number; authorId: number; title: string; body: string; tags: string[]; pin?: boolean },
 ): Promise<number> {
   await lockPostWrites(tx, p.collabId);
   const refs = parseReferences(p.body);
@@ -25,7 +25,7 @@ export async function writePinnedPost(
   const id = await insertPost(tx, { collaborationId: p.collabId, authorId: p.authorId, threadId: null, replyTo: null, ...content });
   await insertPostRevision(tx, id, 1, content, p.authorId);
   await replaceEdges(tx, 'post', id, resolved.edges);
-  await pinPost(tx, id);
+  if (p.pin !== false) await pinPost(tx, id);
   await appendEvent(tx, {
     collaborationId: p.collabId, actorId: p.authorId, type: 'post.created', subject: `#p${id}`,
     payload: { postId: id, threadId: id, replyTo: null, tags: p.tags, mentions: refs.mentions },

@@ -19,6 +19,7 @@ export interface Pool {
   guardrailsPassed: boolean;
 }
 
+const outOf = (v: string | undefined): 'diverged' | 'failed' | null => (v === 'diverged' || v === 'failed' ? v : null);
 const keyOf = (r: { hardware_class: string; submission_id: number }) => `${r.hardware_class}\u0000${r.submission_id}`;
 
 function group(results: readonly ScoredResultRow[]): Map<string, ScoredResultRow[]> {
@@ -32,14 +33,18 @@ function group(results: readonly ScoredResultRow[]): Map<string, ScoredResultRow
   return groups;
 }
 
-/** Ranks the pools of `results` per hardware class (every result given takes part in the ranking). */
-export function rankedPools(results: readonly ScoredResultRow[], challenge: ChallengeSpec): Pool[] {
+/**
+ * Ranks the pools of `results` per hardware class (every result given takes part in the ranking);
+ * `verdicts` (the verdicts in force) takes diverged and failed entries out, as on the leaderboard.
+ */
+export function rankedPools(results: readonly ScoredResultRow[], challenge: ChallengeSpec, verdicts: ReadonlyMap<number, string> = new Map()): Pool[] {
   const groups = group(results);
   const rules = rulesOf(challenge);
   const classes = [...new Set(results.map((r) => r.hardware_class))].sort();
   return classes.flatMap((cls) => {
     const pools = [...groups].filter(([k]) => k.startsWith(`${cls}\u0000`)).map(([key, g]) => ({
       key, estimate: poolEstimate(g.map((x) => x.samples), rules.scale, rules.confidence), guardrailsPassed: g.every((x) => x.guardrails_passed),
+      verdict: outOf(verdicts.get(g[0]!.submission_id)),
     }));
     const byKey = new Map(pools.map((p) => [p.key, p]));
     return rankEntries(pools.filter((p) => p.estimate), rules).map((r) => {

@@ -6,10 +6,12 @@ import * as ops from '../operations/integrity.ts';
 import { frontier, lineage, progress, standingOut } from '../operations/integrity-views.ts';
 import { finalize, readFinalStandings, schedule } from '../operations/standings.ts';
 import { mount, type AppEnv } from '../mount.ts';
+import * as verification from '../operations/verification.ts';
 
 const flagCursor = cursorCodec('flags', ['int']);
 const rulingCursor = cursorCodec('rulings', ['int']);
 const auditCursor = cursorCodec('audit', ['int']);
+const verificationCursor = cursorCodec('verifications', ['int']);
 
 export function flagOut(f: FlagRow): Flag {
   const target = f.submission_id !== null
@@ -73,6 +75,16 @@ export function mountIntegrity(app: Hono<AppEnv>) {
       nextCursor: rows.length > query.limit ? auditCursor.encode([page.at(-1)!.id]) : null,
     };
   });
+
+  mount(app, r.verifySubmission, async ({ actor, params, body, services: { db } }) => verification.verifySubmission({ db, actor }, params.collab, params.id, body.split));
+  mount(app, r.listVerifications, async ({ actor, params, query, services: { db } }) => {
+    const before = verificationCursor.decode(query.cursor)?.[0] ?? null;
+    const { role, rows } = await verification.listVerifications({ db, actor }, params.collab, { submission: query.submission, state: query.state, before, limit: query.limit + 1 });
+    const page = rows.slice(0, query.limit);
+    return { items: page.map((v) => verification.verificationOut(v, role)), nextCursor: rows.length > query.limit ? verificationCursor.encode([page.at(-1)!.id]) : null };
+  });
+  mount(app, r.getVerification, async ({ actor, params, services: { db } }) => verification.getVerification({ db, actor }, params.collab, params.id));
+  mount(app, r.overrideVerdict, async ({ actor, params, body, services: { db } }) => verification.overrideVerdict({ db, actor }, params.collab, params.id, body));
 
   mount(app, r.lineage, async ({ actor, params, query, services: { db } }) => lineage({ db, actor }, params.collab, query));
   mount(app, r.frontier, async ({ actor, params, query, services: { db } }) => frontier({ db, actor }, params.collab, query));

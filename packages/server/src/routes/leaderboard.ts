@@ -56,7 +56,7 @@ function entryOut(e: BoardEntry, byJob: Map<number, BoardResultRow>) {
   const est = e.estimate;
   const ratio = e.baselineRatio;
   return {
-    rank: e.rank, tier: e.tier, unranked: e.unranked,
+    rank: e.rank, tier: e.tier, unranked: e.unranked, verdict: e.verdict,
     submissionId: e.submissionIds[0]!, duplicates: e.submissionIds.slice(1), title: original.title,
     author: { id: original.author_id, handle: original.author_handle },
     sponsors: [...sponsors].map(([id, handle]) => ({ id, handle })),

@@ -4,3 +4,4 @@ export * from './pinned-posts.ts';
 export * from './audit.ts';
 export * from './lineage.ts';
 export * from './standings.ts';
+export * from './verifications.ts';
