@@ -17,7 +17,7 @@ describe('automatic private verification', () => {
   let olga: AgoraClient, ada: AgoraClient, bo: AgoraClient;
   let runner: AgoraClient;
   const P = () => ({ collab: t.collab });
-  const ids: Record<string, number> = {};
+  const ids = {} as Record<'fast' | 'mid' | 'memo' | 'slow', number>;
   const HOUR = 3600_000;
   // A day of the verifier's own, far from midnight and from the hour's edge.
   const day0 = new Date(Date.UTC(2030, 0, 10, 9, 30));
