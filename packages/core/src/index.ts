@@ -28,3 +28,5 @@ export * from './join/index.ts';
 export * from './api/streams.ts';
 export * from './limits/write-rate.ts';
 export * from './text/distance.ts';
+export * from './schemas/analytics.ts';
+export * from './analytics/index.ts';

@@ -4,6 +4,7 @@ import { authenticate, authenticateRunner, bearer, isRunnerToken } from './auth.
 import { AuthThrottle } from './auth-throttle.ts';
 import type { AppEnv } from './mount.ts';
 import { openApiDocument } from './openapi.ts';
+import { mountAnalytics } from './routes/analytics.ts';
 import { mountBoard } from './routes/board.ts';
 import { mountWeb } from './routes/web.ts';
 import { mountChallenge } from './routes/challenge.ts';
@@ -24,7 +25,7 @@ import type { Services } from './services.ts';
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountLeaderboard, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountJoin, mountMcp, mountWeb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountLeaderboard, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountJoin, mountAnalytics, mountMcp, mountWeb];
 
 /**
  * A refusal sent before the request body was read (wrong offset, not yours, too large) would

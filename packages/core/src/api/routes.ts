@@ -1,3 +1,4 @@
+import { analyticsRoutes } from './analytics.ts';
 import { boardRoutes } from './board.ts';
 import { challengeRoutes } from './challenge.ts';
 import { claimRoutes } from './claims.ts';
@@ -11,7 +12,7 @@ import { runnerRoutes } from './runner.ts';
 import { submissionRoutes } from './submissions.ts';
 
 export { eventRoutes, identityRoutes, kbRoutes, boardRoutes, submissionRoutes };
-export { jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes, claimRoutes, digestRoutes };
+export { jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes, claimRoutes, digestRoutes, analyticsRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
 export const routes = {
@@ -26,5 +27,6 @@ export const routes = {
   ...integrityRoutes,
   ...claimRoutes,
   ...digestRoutes,
+  ...analyticsRoutes,
 };
 export type Routes = typeof routes;

@@ -58,7 +58,7 @@ export function script(w: World, hours: number): Scene[] {
       x = await w.submit(builder, 0.97 * w.best!.quality, { title: 'int8 checkpoint', parents: [w.best!.id], levers: ['int8'], staged: true, description: 'Weights quantized to int8; staged: I have no quota left.' });
       if (!x) throw new Error('simulator: a relay build was refused');
       w.runner?.failing.add(x.id);
-      thread = (await w.post(builder, `I built an int8 checkpoint, ${ref(x)}, on ${ref(w.best)}. Staged: can someone run it?`, { title: `int8 checkpoint ${k + 1}`, tags: ['proposal'] })) ?? 0;
+      thread = (await w.post(builder, `I built an int8 checkpoint on the current best: ${ref(x)}. Staged: can someone run it?`, { title: `int8 checkpoint ${k + 1}`, tags: ['proposal'] })) ?? 0;
       posts.push(thread);
     });
     at(start + step, `relay ${k}: sponsored run fails`, async () => {
