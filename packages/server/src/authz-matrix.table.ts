@@ -182,6 +182,12 @@ export const matrix: Record<keyof typeof routes | keyof typeof streamRoutes, Cas
   releaseClaim: { rule: authorOrOrganizer, request: (f, who) => ({ params: { ...C(f), id: forWho(f.claims, who, 'participant') } }) },
   getDigest: { rule: anyone, request: onCollab },
   joinDocument: read(),
+
+  // ---- analytics (readers; flagged edges only for organizers, checked in analytics.test.ts)
+  interactionGraph: read(),
+  analyticsMeasures: read(),
+  analyticsTimeline: read(),
+  relays: read(),
 };
 
 /** The answer a cell must get: the route's rule for members, the declared auth for everyone else. */
