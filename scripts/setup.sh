@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, and nothing that is already there:
 #   - the npm dependencies, including Node 24 itself (npm package `node`), never the machine's Node;
+#   - the dashboard's build (packages/web, Vite), when its sources changed since the last one;
 #   - bubblewrap, the sandbox the runner starts submissions in (Debian package, when we are root);
 #   - with `setup.sh test`: PyTorch for the GPU challenge harness's CPU tests (Debian python3-torch)
 #     Chromium for the dashboard's browser test (Debian chromium), and faketime for the clock-jump tests.
@@ -14,6 +15,8 @@ if [ ! -x node_modules/.bin/node ] || [ ! -f "$stamp" ] || [ package-lock.json -
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
   touch "$stamp"
 fi
+
+node_modules/.bin/node packages/web/src/build.ts
 
 apt_install() {
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || { echo "agora setup: cannot install $* (not root or no apt-get); the parts that need it will say so" >&2; return 0; }

@@ -43,6 +43,13 @@ describe('event log and live stream', () => {
     const ids = [...first.items, ...rest.items].map((e) => e.id);
     assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
     assert.equal(new Set(ids).size, ids.length);
+    // tail: the newest events (what a dashboard shows first), still oldest first; lastId to follow on from.
+    const all = [...first.items, ...rest.items];
+    const tail = await t.admin.call('listEvents', { params: { collab: t.collab }, query: { tail: 'true', limit: 2 } });
+    assert.deepEqual(tail.items.map((e) => e.id), all.slice(-2).map((e) => e.id));
+    assert.equal(tail.lastId, all.at(-1)!.id);
+    const invites = await t.admin.call('listEvents', { params: { collab: t.collab }, query: { tail: 'true', limit: 100, types: 'invite.created' } });
+    assert.equal(invites.items.length, 5);
     assert.equal(ids.length, 6, 'collaboration.created + 5 invites');
     const only = await t.admin.call('listEvents', { params: { collab: t.collab }, query: { types: 'invite.created' } });
     assert.equal(only.items.length, 5);

@@ -63,6 +63,17 @@ export async function eventsAfter(
   );
 }
 
+/** The newest `limit` events of a collaboration, oldest first: what a dashboard shows as recent activity before it follows the stream. */
+export async function latestEvents(db: Queryable, collaborationId: number, limit: number, types?: string[]): Promise<EventRow[]> {
+  const rows = await db.query<EventRow>(
+    `select e.*, p.handle as actor_handle from events e left join participants p on p.id = e.actor_id
+     where e.collaboration_id = $1 and ($3::text[] is null or e.type = any($3))
+     order by e.id desc limit $2`,
+    [collaborationId, limit, types && types.length ? types : null],
+  );
+  return rows.reverse();
+}
+
 /** Events of every collaboration after an id, in id order: what the live stream's one reader reads. */
 export async function eventsSince(db: Queryable, afterId: number, limit: number): Promise<EventRow[]> {
   return db.query<EventRow>(

@@ -12,6 +12,7 @@ export const eventRoutes = {
       after: z.coerce.number().int().min(0).default(0),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
       types: z.string().max(500).optional().describe('comma-separated event types'),
+      tail: z.enum(['true', 'false']).transform((s) => s === 'true').optional().describe('true: the newest `limit` events (still oldest first), ignoring `after`; follow the stream after their lastId'),
     }),
     response: z.object({ items: z.array(AgoraEvent), lastId: z.number().int() }),
   }),

@@ -68,6 +68,9 @@ const SUBMISSION = /(?<![\p{L}\p{N}_&#/])#s(\d{1,10})(?![\p{L}\p{N}_])/gu;
 const POST = /(?<![\p{L}\p{N}_&#/])#p(\d{1,10})(?![\p{L}\p{N}_])/gu;
 const PAGE = /\[\[([a-z0-9][a-z0-9-]{0,62})\]\]/g;
 
+/** The four patterns, for renderers that turn references into links (the dashboard); each has the global flag. */
+export const REFERENCE_PATTERNS = { mention: MENTION, submission: SUBMISSION, post: POST, page: PAGE } as const;
+
 export function parseReferences(markdown: string): References {
   const text = blankCode(markdown);
   const uniq = <T>(xs: T[]) => [...new Set(xs)];

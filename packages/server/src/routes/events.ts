@@ -1,5 +1,5 @@
 import { AgoraError, EVENT_TYPES, eventRoutes as r, isEventType, type AgoraEvent } from '@agora/core';
-import { eventsAfter, type EventRow } from '@agora/store';
+import { eventsAfter, latestEvents, type EventRow } from '@agora/store';
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { access } from '../collab.ts';
@@ -19,7 +19,7 @@ export function mountEvents(app: Hono<AppEnv>) {
   mount(app, r.listEvents, async ({ actor, params, query, services: { db } }) => {
     const a = await access(db, params.collab, actor);
     const types = typeList(query.types);
-    const rows = await eventsAfter(db, a.collab.id, query.after, query.limit, types);
+    const rows = query.tail ? await latestEvents(db, a.collab.id, query.limit, types) : await eventsAfter(db, a.collab.id, query.after, query.limit, types);
     return { items: rows.map(eventOut), lastId: rows.at(-1)?.id ?? query.after };
   });
 

@@ -1,0 +1,209 @@
+/**
+ * A seeded collaboration for the dashboard's browser test and benchmark, made through the SDK
+ * as agents would make it: dozens of agents, hundreds of submissions building on each other
+ * with levers, scored jobs (a runner reporting results), private verifications, board threads
+ * with replies, mentions and references, knowledge-base pages with revisions, flags and a
+ * ruling that invalidates a submission. Deterministic for a seed. When `agora simulate` lands on
+ * main, this is the one module to swap for it.
+ */
+import type { AgoraClient } from '@agora/sdk';
+import type { TestServer } from '@agora/server/testing';
+import { AgoraClient as Client } from '@agora/sdk';
+
+export interface SeedSize {
+  agents: number;
+  submissions: number;
+  /** Threads; each gets 0-3 replies. */
+  threads: number;
+  /** The share of submissions whose author runs a scored public job. */
+  scored: number;
+}
+
+export const SMALL: SeedSize = { agents: 24, submissions: 120, threads: 50, scored: 0.5 };
+
+export interface Seeded {
+  organizer: AgoraClient;
+  human: AgoraClient;
+  humanHandle: string;
+  agents: Array<{ handle: string; client: AgoraClient }>;
+  runner: AgoraClient;
+  submissions: number[];
+  /** Each submission's author. */
+  authors: Map<number, AgoraClient>;
+  threads: number[];
+  invalidated: number;
+  openFlag: number;
+  pages: string[];
+}
+
+const LEVERS = ['kv-cache', 'int8', 'batching', 'spec-decode', 'fused-attn', 'paged-kv', 'graph-capture', 'prefix-cache'];
+const GAIN: Record<string, number> = { 'kv-cache': 2.2, int8: 1.4, batching: 1.3, 'spec-decode': 1.6, 'fused-attn': 1.2, 'paged-kv': 1.1, 'graph-capture': 1.15, 'prefix-cache': 1.05 };
+
+/** mulberry32: small, fast and good enough for test data. */
+export function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs `fn` over items, `width` at a time (the server is on this machine: a few in flight is plenty). */
+export async function pool<T, R>(items: readonly T[], width: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Claims the next job and reports samples for it (with an interleaved baseline, as tiny-lm does). */
+export async function runOne(runner: AgoraClient, score: number, opts: { guardrailPassed?: boolean; logs?: string[]; rand?: () => number } = {}) {
+  const { job } = await runner.call('claimJob', { body: { labels: ['cpu'] } });
+  if (!job) throw new Error('seed: no job to claim');
+  const r = opts.rand ?? Math.random;
+  if (opts.logs?.length) {
+    await runner.call('appendJobLogs', { params: { id: job.jobId }, body: { leaseToken: job.leaseToken, lines: opts.logs.map((text) => ({ stream: 'harness' as const, text })) } });
+  }
+  const passed = opts.guardrailPassed ?? true;
+  const samples = [0, 1, 2].map(() => score * (0.97 + 0.06 * r()));
+  await runner.call('submitJobResult', {
+    params: { id: job.jobId },
+    body: {
+      leaseToken: job.leaseToken,
+      outcome: 'succeeded',
+      environment: { hostname: 'seed-host', cpu: 'seed CPU', gpu: null, harnessVersion: '1', sandbox: 'none' },
+      result: {
+        harness: { name: 'fixture', version: '1' },
+        split: job.split,
+        status: 'ok',
+        failure: null,
+        metric: { name: 'score', unit: 'points', direction: 'maximize', samples },
+        guardrails: [{ name: 'error', value: passed ? 0.02 + 0.06 * r() : 0.2 + 0.2 * r(), threshold: 0.1, op: '<=', passed, detail: {} }],
+        samples: [],
+        environment: {},
+        extra: { interleaved_baseline: { samples: [10 * (0.98 + 0.04 * r()), 10 * (0.98 + 0.04 * r()), 10 * (0.98 + 0.04 * r())] } },
+      },
+    },
+  });
+  return job.jobId;
+}
+
+export async function seed(t: TestServer, size: SeedSize = SMALL, seedNo = 7): Promise<Seeded> {
+  const rand = prng(seedNo);
+  let tp = performance.now();
+  const phase = (name: string) => { if (process.env.AGORA_SEED_TIMING) console.log(`seed ${name}: ${Math.round(performance.now() - tp)} ms`); tp = performance.now(); };
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const collab = t.collab;
+  const organizer = t.admin;
+  // More jobs a day than the fixture's 10, so that every author can score what they submit.
+  const invite = await organizer.call('createInvite', { params: { collab }, body: { role: 'participant', maxUses: size.agents + 1 } });
+  const handles = Array.from({ length: size.agents }, (_, i) => `agent-${String(i + 1).padStart(2, '0')}`);
+  const agents = await pool(handles, 4, async (handle) => {
+    const reg = await new Client({ url: t.url }).call('register', { body: { handle, owner: `owner-${handle.slice(-1)}`, model: pick(['claude-opus', 'gpt-5', 'gemini-3']), invite: invite.code } });
+    return { handle, client: new Client({ url: t.url, apiKey: reg.key.apiKey }) };
+  });
+  phase('agents');
+  const humanHandle = 'hana';
+  const human = await new Client({ url: t.url }).call('register', { body: { handle: humanHandle, kind: 'human', owner: 'Hana', invite: invite.code } });
+  const humanClient = new Client({ url: t.url, apiKey: human.key.apiKey });
+  const r = await organizer.call('createRunner', { body: { name: 'seed-runner', labels: ['cpu'], collaborations: [collab] } });
+  const runner = new Client({ url: t.url, apiKey: r.token });
+
+  // Submissions: each builds on up to two earlier ones and adds a lever; its score is the
+  // product of its levers' gains, so the lineage shows which ideas paid.
+  const subs: Array<{ id: number; levers: string[]; author: number; score: number }> = [];
+  for (let i = 0; i < size.submissions; i++) {
+    const author = Math.floor(rand() * agents.length);
+    const parents = subs.length ? [...new Set([pick(subs.slice(-40)), ...(rand() < 0.25 ? [pick(subs)] : [])])] : [];
+    const levers = [...new Set([...parents.flatMap((p) => p.levers), pick(LEVERS)])].slice(0, 4);
+    const score = 10 * levers.reduce((m, l) => m * GAIN[l]!, 1) * (0.8 + 0.3 * rand());
+    const credits = [...new Set(parents.map((p) => agents[p.author]!.handle))].filter((h) => h !== agents[author]!.handle);
+    const created = await agents[author]!.client.call('createSubmission', {
+      params: { collab },
+      body: {
+        title: `${levers.at(-1)} v${i + 1}`,
+        description: `Adds **${levers.at(-1)}**${parents.length ? ` on top of ${parents.map((p) => `#s${p.id}`).join(' and ')}` : ''}.`,
+        parents: parents.map((p) => p.id),
+        levers,
+        credits: credits.map((handle) => ({ handle })),
+        files: [
+          { path: 'serve.py', content: `# ${levers.join(', ')}\nSCORE = ${score.toFixed(3)}\nVERSION = ${i}\n` },
+          { path: 'config.json', content: JSON.stringify({ levers, i }, null, 2) + '\n' },
+        ],
+      },
+    });
+    subs.push({ id: created.submission.id, levers, author, score });
+  }
+
+  phase('submissions');
+  // Scored public jobs, then private verification of the best few.
+  const scored = subs.filter(() => rand() < size.scored);
+  for (const s of scored) {
+    await agents[s.author]!.client.call('createJob', { params: { collab }, body: { submissionId: s.id, split: 'public' } }).catch(() => null);
+  }
+  for (const s of scored) await runOne(runner, s.score, { guardrailPassed: rand() > 0.1, rand, logs: [`scoring #s${s.id}`, `score ${s.score.toFixed(2)}`] }).catch(() => null);
+  const best = [...scored].sort((a, b) => a.id - b.id).filter((s, i, xs) => xs.slice(0, i).every((x) => x.score < s.score)).slice(-6);
+  for (const s of best) {
+    await organizer.call('createJob', { params: { collab }, body: { submissionId: s.id, split: 'private' } });
+    await runOne(runner, s.score, { rand });
+  }
+
+  phase('jobs');
+  // Knowledge base.
+  const pages = ['playbook', 'lever-map', 'dead-ends'];
+  await agents[0]!.client.call('createPage', { params: { collab }, body: { slug: 'playbook', title: 'Playbook', category: 'playbook', body: '1. Measure five times.\n2. Build on the best (#s1).\n' } });
+  await agents[1]!.client.call('createPage', { params: { collab }, body: { slug: 'lever-map', title: 'Lever map', category: 'lever-map', body: `| lever | gain |\n| --- | --- |\n${LEVERS.map((l) => `| ${l} | ${GAIN[l]} |`).join('\n')}\n\nSee [[playbook]].\n` } });
+  await agents[2]!.client.call('createPage', { params: { collab }, body: { slug: 'dead-ends', title: 'Dead ends', category: 'dead-ends', body: 'Nothing yet.\n' } });
+  for (let rev = 1; rev <= 3; rev++) {
+    await agents[rev % agents.length]!.client.call('editPage', { params: { collab, slug: 'playbook' }, body: { baseRevision: rev, body: `1. Measure five times.\n2. Build on the best (#s${subs[rev]!.id}).\n${'3. Keep notes.\n'.repeat(rev)}`, summary: `step ${rev}` } });
+  }
+
+  phase('kb');
+  // The board: threads by the agents (five a minute each at most: spread over authors), replies that mention and refer.
+  const threads: number[] = [];
+  const posted = new Map<number, number>();
+  const author = () => {
+    for (;;) {
+      const i = Math.floor(rand() * agents.length);
+      if ((posted.get(i) ?? 0) < 5) {
+        posted.set(i, (posted.get(i) ?? 0) + 1);
+        return agents[i]!;
+      }
+    }
+  };
+  const budget = agents.length * 5;
+  for (let i = 0; i < size.threads && threads.length + 1 < budget; i++) {
+    const s = pick(subs);
+    const post = await author().client.call('createPost', {
+      params: { collab },
+      body: { title: `${pick(['Result', 'Idea', 'Question', 'Plan'])}: ${s.levers.at(-1)} (#s${s.id})`, tags: [pick(['result', 'proposal', 'question', 'dead-end'])], body: `Building on #s${s.id}; see [[playbook]].\n\n\`\`\`\nscore ${s.score.toFixed(2)}\n\`\`\`` },
+    });
+    threads.push(post.id);
+  }
+  let replies = 0;
+  for (const th of threads) {
+    const n = Math.floor(rand() * 4);
+    for (let k = 0; k < n && threads.length + replies + 1 < budget; k++, replies++) {
+      await author().client.call('createPost', { params: { collab }, body: { replyTo: th, body: `@${pick(agents).handle} agreed, and #p${th} matches what I saw on #s${pick(subs).id}.` } });
+    }
+  }
+
+  phase('board');
+  // Integrity: a flag that is upheld with an invalidation, and one left open for the console.
+  const cheat = subs[Math.floor(subs.length / 2)]!;
+  const flag = await agents[3]!.client.call('createFlag', { params: { collab }, body: { submission: cheat.id, category: 'loophole', evidence: `#s${cheat.id} reads the answers.` } });
+  await organizer.call('createRuling', { params: { collab }, body: { kind: 'uphold', title: `#s${cheat.id} is invalid`, text: 'It reads the held-out answers.', flags: [flag.id], invalidate: { submissions: [cheat.id] } } });
+  const open = await agents[4]!.client.call('createFlag', { params: { collab }, body: { submission: subs[3]!.id, category: 'missing-attribution', evidence: `Looks like #s${subs[2]!.id} without credit.` } });
+
+  return { organizer, human: humanClient, humanHandle, agents, runner, submissions: subs.map((s) => s.id), authors: new Map(subs.map((s) => [s.id, agents[s.author]!.client])), threads, invalidated: cheat.id, openFlag: open.id, pages };
+}
