@@ -83,7 +83,8 @@ function syntheticLineage(n: number) {
 /** Frames per second over `ms` while `drive` runs (requestAnimationFrame callbacks counted in the page). */
 async function fps(page: Page, ms: number, drive: () => Promise<void>) {
   await page.evaluate(() => {
-    const w = globalThis as unknown as { __frames: number; __counting: boolean };
+    const w = globalThis as unknown as { __frames: number; __counting: boolean; requestAnimationFrame: (f: () => void) => void };
+    const requestAnimationFrame = (f: () => void) => w.requestAnimationFrame(f);
     w.__frames = 0;
     w.__counting = true;
     const tick = () => {
