@@ -1,5 +1,5 @@
 import type { LineageNode } from '@agora/core';
-import Graph from 'graphology';
+import { DirectedGraph } from 'graphology';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import Sigma from 'sigma';
 import type { ViewProps } from '../app.tsx';
@@ -127,7 +127,7 @@ function GraphCanvas({ collab, nodes, direction, onFront, selected, onSelect }: 
       const t1 = performance.now();
       const colour = colourer(nodes, direction);
       const front = themeColor('--front');
-      const graph = new Graph({ multi: false, type: 'directed' });
+      const graph = new DirectedGraph();
       // Layers go down the screen; a wide layer is squeezed so the tree keeps a readable shape.
       const sx = e.data.width > e.data.layers * 2 ? (e.data.layers * 2) / e.data.width : 1;
       nodes.forEach((n, i) => {
