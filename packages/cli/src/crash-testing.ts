@@ -3,6 +3,8 @@
 // migrated, empty one from testDatabaseTarget (a PGlite folder or a PostgreSQL database).
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -83,5 +85,66 @@ export class ChildServer {
     }
     await this.database?.dispose();
     rmSync(this.tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A loopback HTTP proxy in front of a ChildServer, so that a test can kill the server at one exact
+ * point of one request: `before` it reaches the server, or `after` the server answered (its
+ * transaction committed) but before the answer reaches the client. The client sees a dropped
+ * connection either way, as when the host dies.
+ */
+export class CutProxy {
+  private readonly http: Server;
+  private cut: { match: (method: string, path: string) => boolean; when: 'before' | 'after'; onCut: () => Promise<void>; done: () => void } | undefined;
+  url = '';
+  private readonly target: () => string;
+
+  constructor(target: () => string) {
+    this.target = target;
+    this.http = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => void this.forward(req, res, Buffer.concat(chunks)));
+    });
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((r) => this.http.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  /** Arms one cut; resolves once it has happened (onCut has run and the client's connection is dropped). */
+  cutOnce(match: (method: string, path: string) => boolean, when: 'before' | 'after', onCut: () => Promise<void>): Promise<void> {
+    return new Promise((done) => (this.cut = { match, when, onCut, done }));
+  }
+
+  private async forward(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const cut = this.cut && this.cut.match(req.method ?? '', req.url ?? '') ? this.cut : undefined;
+    if (cut) this.cut = undefined;
+    const drop = async () => {
+      await cut!.onCut();
+      res.socket?.destroy();
+      cut!.done();
+    };
+    if (cut?.when === 'before') return drop();
+    const up = request(`${this.target()}${req.url}`, { method: req.method, headers: { ...req.headers, host: new URL(this.target()).host }, agent: false }, (answer) => {
+      if (cut) {
+        answer.resume();
+        void drop();
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    // The server is down (killed, restarting): the client sees what it would see without the proxy.
+    up.on('error', () => res.socket?.destroy());
+    up.end(body);
+  }
+
+  close(): Promise<void> {
+    this.http.closeAllConnections();
+    return new Promise((r) => this.http.close(() => r()));
   }
 }

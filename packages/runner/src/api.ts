@@ -66,8 +66,11 @@ export async function download(client: AgoraClient, path: string, file: string, 
 
 export type UploadOutcome =
   | { status: 'written'; answer: ResultAnswer }
-  /** 409: another result stands (result_exists) or the lease is gone (lease_lost); ours changed nothing. */
-  | { status: 'conflict'; code: string; message: string }
+  /**
+   * 409: another result stands (result_exists) or the lease is gone (lease_lost); this request changed
+   * nothing. `afterRetry`: an earlier try of this very body may be the result that stands (its answer was lost).
+   */
+  | { status: 'conflict'; code: string; message: string; afterRetry: boolean }
   | { status: 'refused'; code: string; message: string };
 
 /**
@@ -87,7 +90,7 @@ export async function uploadResult(
       const answer = await client.call('submitJobResult', { params: { id: jobId }, body });
       return { status: 'written', answer };
     } catch (err) {
-      if (err instanceof AgoraApiError && err.status === 409) return { status: 'conflict', code: err.code, message: err.message };
+      if (err instanceof AgoraApiError && err.status === 409) return { status: 'conflict', code: err.code, message: err.message, afterRetry: i > 1 };
       if (!isRetryable(err) || i >= attempts) {
         const e = err as { code?: string; message: string };
         return { status: 'refused', code: err instanceof AgoraApiError ? err.code : (e.code ?? 'network'), message: e.message };

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AgoraApiError } from '@agora/sdk';
+import { consistencyProblems } from '@agora/store';
 import { sweepOnce } from '../../server/src/sweeper.ts';
 import { startRunner } from './runner.ts';
 import { killPids, processTree } from './sandbox/proctree.ts';
@@ -49,6 +50,9 @@ describe('leases, dead runners and refusals', { skip: sandboxSkip() }, () => {
     assert.equal(done.attempts[0]!.outcome, 'lease_lost');
     assert.equal(done.attempts[1]!.runnerId, r.runnerId);
     assert.equal(await b.resultCount(job.id), 1);
+    // Scored once: one scored event, one quota charge, every invariant of a committed state.
+    assert.equal((await b.ada.call('myQuota', { params: { collab: b.t.collab } })).used, 1);
+    assert.deepEqual(await consistencyProblems(b.t.testDb.db), []);
     await r.stop();
   });
 

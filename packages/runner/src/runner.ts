@@ -381,6 +381,8 @@ function runOnlineJob(d: JobDeps, job: ClaimedJob, onDone: () => void): ActiveJo
     };
     const up = await uploadResult(client, id, body, { log });
     if (up.status === 'written') log(`job ${id}: ${report.outcome} -> ${up.answer.state}${up.answer.requeued ? ' (re-queued)' : ''}`);
+    else if (up.status === 'conflict' && up.afterRetry && up.code === 'result_exists')
+      log(`job ${id}: result stands (result_exists after a retry: an earlier try was written, its answer lost)`);
     else if (up.status === 'conflict') log(`job ${id}: result not written, another stands (${up.code}: ${up.message})`);
     else log(`job ${id}: result refused (${up.code}: ${up.message})`);
   })()

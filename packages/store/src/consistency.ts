@@ -56,10 +56,10 @@ const CHECKS: Array<{ name: string; sql: string }> = [
   {
     name: 'job scored more or less than once',
     sql: `select 'job ' || j.id || ' (' || j.state || ') has ' || (select count(*) from results r where r.job_id = j.id) || ' results and '
-            || (select count(*) from events e where e.subject = 'job ' || j.id and e.type in ('job.succeeded', 'job.guardrail_failed')) || ' scored events' as problem
+            || (select count(*) from events e where e.subject = '#j' || j.id and e.type in ('job.succeeded', 'job.guardrail_failed')) || ' scored events' as problem
           from jobs j
           where (j.state in ('succeeded', 'guardrail_failed')) <> exists (select 1 from results r where r.job_id = j.id)
-             or (select count(*) from events e where e.subject = 'job ' || j.id and e.type in ('job.succeeded', 'job.guardrail_failed'))
+             or (select count(*) from events e where e.subject = '#j' || j.id and e.type in ('job.succeeded', 'job.guardrail_failed'))
                 <> (case when j.state in ('succeeded', 'guardrail_failed') then 1 else 0 end)`,
   },
 ];
