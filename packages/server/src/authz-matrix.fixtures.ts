@@ -43,6 +43,8 @@ export interface Fixtures {
   cancelJobs: Record<string, number>;
   finishedJob: number;
   privateJob: number;
+  /** The private job's verification (pending: its verdict is not decided). */
+  verification: number;
   spareRunner: number;
 }
 
@@ -91,6 +93,7 @@ export async function makeFixtures(t: TestServer): Promise<Fixtures> {
   const finishedJob = await queue(alice, submission);
   await alice.call('cancelJob', { params: { ...P, id: finishedJob }, body: {} });
   const privateJob = await queue(t.admin, submission, 'private');
+  const verification = (await t.admin.call('listVerifications', { params: P, query: { submission } })).items[0]!.id;
 
   // Resumable uploads of Alice's, one per route that acts on one.
   const upload = () => alice.call('createArtifactUpload', { params: P, body: { size: 5 } }).then((u) => u.uploadId);
@@ -143,7 +146,7 @@ export async function makeFixtures(t: TestServer): Promise<Fixtures> {
     page: readPage, editPages, revertPages,
     post: readPost, editablePost, hidePosts,
     flag: readFlag, ruleFlags, claims, ruling: ruling.id,
-    runJob: claimed[0]!, resultJob: claimed[1]!, cancelJobs, finishedJob, privateJob,
+    runJob: claimed[0]!, resultJob: claimed[1]!, cancelJobs, finishedJob, privateJob, verification,
     spareRunner: spareRunner.runnerId,
   };
 }

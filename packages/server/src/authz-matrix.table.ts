@@ -168,6 +168,11 @@ export const matrix: Record<keyof typeof routes | keyof typeof streamRoutes, Cas
   getRuling: read(withId((f) => f.ruling)),
   withdrawSubmission: { rule: authorOnly, request: (f) => ({ params: { ...C(f), id: f.withdrawable }, body: { reason: 'matrix' } }) },
   auditLog: { rule: organizers, request: onCollab },
+  // The fixtures' private job is still pending: organizers are told so (409), after permission.
+  verifySubmission: { rule: { ...organizers, organizer: 409, admin: 409 }, request: (f) => ({ params: { ...C(f), id: f.submission }, body: {} }) },
+  listVerifications: read(),
+  getVerification: read(withId((f) => f.verification)),
+  overrideVerdict: { rule: { ...organizers, organizer: 409, admin: 409 }, request: (f) => ({ params: { ...C(f), id: f.verification }, body: { verdict: 'verified', reason: 'matrix' } }) },
   lineage: read(),
   frontier: read(),
   progress: read(),

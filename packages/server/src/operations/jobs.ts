@@ -19,7 +19,7 @@ import {
 import { appendEvent, type Queryable } from '@agora/store';
 import * as store from '@agora/store/jobs';
 import type { JobRow, JobSubmissionRow } from '@agora/store/jobs';
-import { insertVerification, pendingVerificationOf } from '@agora/store/integrity';
+import { insertVerification } from '@agora/store/integrity';
 import type { Actor } from '../auth.ts';
 import { access, accessAs, isoReq, type CollabAccess, type CollabRow } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
@@ -76,8 +76,6 @@ async function insertQueuedJob(tx: Queryable, n: NewJob): Promise<number> {
   await platformLog(tx, job, `[agora] queued: ${people}${n.rerunOf ? `, re-run of job ${n.rerunOf}` : ''}; needs a runner with labels [${n.collab.challenge.hardware.join(', ')}]`);
   await jobEvent(tx, job, 'job.queued', n.requestedBy.id, { state: 'queued', charged: n.sponsorId !== null, rerunOf: n.rerunOf, repeats: n.repeats });
   if (n.visibility === 'private') {
-    if (await pendingVerificationOf(tx, n.submission.id))
-      throw new AgoraError('conflict', `a private verification of #s${n.submission.id} is already on its way; its verdict comes first`, { submissionId: n.submission.id });
     const reason = n.verificationReason ?? 'organizer';
     const verificationId = await insertVerification(tx, { collabId: n.collab.id, submissionId: n.submission.id, jobId: job.id, split: n.split, reason, requestedBy: n.requestedBy.id });
     await appendEvent(tx, {

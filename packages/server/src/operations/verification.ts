@@ -50,8 +50,13 @@ export async function verifySubmission({ db, actor }: OperationCtx, slug: string
   const target = split ?? splits[0];
   if (!target || !splits.includes(target))
     throw new AgoraError('validation_failed', split ? `"${split}" is not a private split of this challenge; its private splits: ${splits.join(', ') || 'none'}` : 'this challenge has no private split to verify on', { split });
-  const jobId = await db.transaction((tx) =>
-    queueVerificationJob(tx, { collab: a.collab, submissionId, split: target, reason: 'organizer', requestedBy: { id: a.actor.participantId, handle: a.actor.handle } }));
+  const jobId = await db.transaction(async (tx) => {
+    // Under the verifier's lock: the verifier and a second request see this one as pending.
+    await store.lockVerifierSchedule(tx, a.collab.id);
+    if (await store.pendingVerificationOf(tx, submissionId))
+      throw new AgoraError('conflict', `a private verification of #s${submissionId} is already on its way; its verdict comes first`, { submissionId });
+    return queueVerificationJob(tx, { collab: a.collab, submissionId, split: target, reason: 'organizer', requestedBy: { id: a.actor.participantId, handle: a.actor.handle } });
+  });
   return verificationOut((await store.verificationOfJob(db, jobId))!, a.role);
 }
 

@@ -51,7 +51,7 @@ export async function insertVerification(
 
 /** Whether a verification of the submission is on its way (its private job has not been decided). */
 export async function pendingVerificationOf(db: Queryable, submissionId: number): Promise<number | null> {
-  const [row] = await db.query<{ id: number }>(`select id from verifications where submission_id = $1 and state = 'pending'`, [submissionId]);
+  const [row] = await db.query<{ id: number }>(`select id from verifications where submission_id = $1 and state = 'pending' order by id limit 1`, [submissionId]);
   return row?.id ?? null;
 }
 
