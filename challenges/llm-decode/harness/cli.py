@@ -17,7 +17,7 @@ import tempfile
 import time
 
 from . import HARNESS_NAME, HARNESS_VERSION
-from . import client, data, fidelity, stats, system
+from . import client, data, fidelity, speculation, stats, system
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -209,6 +209,7 @@ def run(a) -> dict:
         if cfg.get("interleave_baseline"):
             base = _start_baseline(cfg, a, log_dir, reqs, vocab, res)
         clocks = []
+        counts_before = client.stats(sub.port)
         t = time.perf_counter()
         for r in range(cfg["repeats"]):
             rq = per_repeat[r]
@@ -230,6 +231,9 @@ def run(a) -> dict:
                     base["proc"].stop()
                     base["proc"] = None
         timings["timed_s"] = time.perf_counter() - t
+        if counts_before is not None:  # a submission that reports its own accounting (speculative decoding)
+            got = sum(len(o["tokens"]) - 1 for outs in outputs for o in outs)
+            res["extra"]["speculative"] = speculation.summarise(counts_before, client.stats(sub.port), got)
         env["clocks_during_repeats"] = clocks
         if a.write_reference:
             extra_decodes = _decode_rest_of_pool(sub, split_data, per_repeat, cfg, deadline)

@@ -332,3 +332,20 @@ def complete(port: int, prompt: list, max_tokens: int, timeout_s: float, stream:
         raise SubmissionError("protocol_error", "no prompt_logprobs in the response (request had prompt_logprobs=0)")
     return {"tokens": tokens, "prompt_logprobs": _parse_prompt_logprobs(plp, prompt), "t0": t0, "times": times,
             "t_end": t_end}
+
+
+def stats(port: int, timeout_s: float = 10.0):
+    """The submission's own accounting (GET /v1/agora/stats; optional): a dict, or None where it has none."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+    try:
+        conn.request("GET", "/v1/agora/stats")
+        r = conn.getresponse()
+        body = r.read(65536)
+        if r.status != 200:
+            return None
+        obj = json.loads(body)
+        return obj if isinstance(obj, dict) else None
+    except (OSError, http.client.HTTPException, ValueError):
+        return None
+    finally:
+        conn.close()

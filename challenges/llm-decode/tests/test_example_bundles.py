@@ -22,11 +22,14 @@ LINES = {
     "broken-skip-layers": ["baseline", "optimized-cuda-graph"],
     "broken-path-split": ["baseline", "optimized-cuda-graph"],
     "broken-vocab-prune": ["baseline", "optimized-cuda-graph"],
+    "speculative-draft": ["baseline", "optimized-cuda-graph"],
+    "speculative-large-draft": ["baseline", "optimized-cuda-graph", "speculative-draft"],
 }
 OWN = {
     "baseline": {"agora_serve.py", "engines.py", "protocol.py", "manifest.json", "toy_gemma.py",
                  "safetensors_lite.py"},
     "optimized-cuda-graph": {"static_engine.py", "decode_kernels.py", "manifest.json"},
+    "speculative-draft": {"speculative.py", "manifest.json"},
 }
 
 
@@ -88,6 +91,8 @@ class ExampleBundles(unittest.TestCase):
                 modules = ["agora_serve", "engines", "protocol", "toy_gemma", "safetensors_lite"]
                 if "static_engine.py" in files:
                     modules.append("static_engine")
+                if "speculative.py" in files:
+                    modules.append("speculative")
                 r = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
                                     "import importlib; [importlib.import_module(m) for m in sys.argv[2:]]",
                                     out] + modules, cwd=tmp, capture_output=True, text=True)

@@ -274,6 +274,27 @@ class HarnessEndToEnd(unittest.TestCase):
         self.assertEqual(len(ib["speedup_per_repeat"]), 2)
         check_result_schema(self, r)
 
+    def test_speculative_example_keeps_the_greedy_decode_and_reports_its_acceptance(self):
+        """A 2-layer random draft proposes; the target verifies: the reference's greedy decode exactly, and the
+        harness's summary of the submission's accounting matches the tokens it received (decision 0130)."""
+        sys.path.insert(0, os.path.join(ROOT, "harness"))
+        import toy_gemma
+
+        sub = self.bundle("speculative-draft")
+        toy_gemma.write_checkpoint(os.path.join(sub, "draft-1"), seed=5, num_hidden_layers=2, num_kv_shared_layers=0)
+        r = self.harness(sub, "public", "--prompt-seed", "other-draw")
+        self.assertEqual(r["status"], "ok", r["failure"])
+        fd = self.g(r, "decode_fidelity")
+        self.assertEqual(fd["detail"]["first_divergence_from_reference_greedy"], [None] * 6)
+        self.assertTrue(self.g(r, "perplexity")["passed"])
+        sp = r["extra"]["speculative"]
+        self.assertTrue(sp["consistent"], sp)
+        self.assertEqual(sp["received_after_first"], 6 * 15)  # 2 repeats x 3 requests x (16 - 1) tokens
+        self.assertEqual(sp["counts"]["proposed"], 4 * sp["counts"]["cycles"])
+        self.assertTrue(0 <= sp["acceptance_rate"] < 1)
+        self.assertGreater(sp["bytes_per_token"], 0)
+        check_result_schema(self, r)
+
     def test_skipping_layers_fails_fidelity(self):
         r = self.harness(self.bundle("broken-skip-layers"), "public")
         self.assertEqual(r["status"], "ok", r["failure"])

@@ -101,6 +101,7 @@ run() {
   if [ ! -f "$AGORA_LLM_DECODE_MODEL/config.json" ]; then
     (cd "$ROOT/challenges/llm-decode" && python3 tools/make_checkpoint.py --size full --out "$AGORA_LLM_DECODE_MODEL")
   fi
+  chmod -R a+rX "$AGORA_LLM_DECODE_MODEL"  # a root runner's sandbox reads it as an unprivileged user (decision 0130)
   local sb=()
   "$kit/agora-offline" --check || { echo "no sandbox on this host: the jobs run unsandboxed"; sb=(--allow-unsandboxed); }
   while IFS=$'\t' read -r name id bundle; do

@@ -14,10 +14,11 @@ ROOT=$(cd "$HERE/../.." && pwd)
 T0=$(date +%s)
 left() { echo $((BUDGET - ($(date +%s) - T0))); }
 say() { echo "=== $(date -u +%T) +$(($(date +%s) - T0))s $*" | tee -a "$OUT_DIR/steps.txt"; }
-export AGORA_LLM_DECODE_MODEL=${AGORA_LLM_DECODE_MODEL:-/tmp/model} PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
+export AGORA_LLM_DECODE_MODEL=${AGORA_LLM_DECODE_MODEL:-/srv/agora/model} PYTHONUNBUFFERED=1 TOKENIZERS_PARALLELISM=false
 mkdir -p "$OUT_DIR"
 M=$AGORA_LLM_DECODE_MODEL
 [ -f "$M/config.json" ] || (cd "$HERE" && python3 tools/make_checkpoint.py --size full --out "$M" >"$OUT_DIR/checkpoint.txt" 2>&1)
+chmod -R a+rX "$M"  # the sandboxed submission reads it as an unprivileged user (decision 0130)
 say "checkpoint ready"
 pack() {
   local done=${AGORA_GPU_WORK:-$ROOT/.agora/${AGORA_GPU_CLASS:-h200}}/carry/done

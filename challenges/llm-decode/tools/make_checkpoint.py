@@ -104,7 +104,17 @@ def main(argv=None):
         print(json.dumps({k: c[k] for k in ("model_type", "hidden_size", "num_hidden_layers", "vocab_size")}))
         return 0
     write_transformers(a.out, a.size, a.seed, a.lm_head_row_spread, a.tied, a.dtype)
+    readable_by_all(a.out)
     return 0
+
+
+def readable_by_all(d):
+    """A root runner's sandbox reads the checkpoint as an unprivileged user, and transformers 5.17 writes its
+    safetensors shards 0600: every job then failed to start on the H200 (2026-12-02, decision 0130)."""
+    for dirpath, _, files in os.walk(d):
+        os.chmod(dirpath, 0o755)
+        for f in files:
+            os.chmod(os.path.join(dirpath, f), 0o644)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,11 @@ def main(argv=None, **defaults):
         engine = ToyEngine(args.model, args)
     else:
         engine = HFEngine(args.model, args)
+    serve(engine, args)
+
+
+def serve(engine, args):
+    """Serves the protocol over engine until killed (also the entry of examples that wrap an engine)."""
     srv = Server(engine, os.path.basename(os.path.normpath(args.model)))
     httpd = ThreadingHTTPServer((args.host, args.port), make_handler(srv))
     log(f"listening on {args.host}:{args.port}")

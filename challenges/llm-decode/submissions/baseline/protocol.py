@@ -34,6 +34,9 @@ def make_handler(srv: Server):
         def do_GET(self):
             if self.path in ("/health", "/v1/health"):
                 return self._json(200, {"status": "ok"})
+            if self.path == "/v1/agora/stats" and hasattr(srv.engine, "stats"):
+                with srv.lock:  # between requests: the counters of finished requests only
+                    return self._json(200, srv.engine.stats())
             if self.path == "/v1/models":
                 return self._json(200, {"object": "list", "data": [{"id": srv.model_name, "object": "model"}]})
             return self._json(404, {"error": "not found"})
