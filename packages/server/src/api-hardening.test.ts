@@ -135,6 +135,16 @@ describe('API hardening (issue 12)', () => {
     assert.match(e.message, /UTF-8/);
   });
 
+  test('JSON nested 10,000 deep is refused (400), not a stack overflow (500); found by the property tests', async () => {
+    for (const [client, path] of [[alice, `/v1/collaborations/${t.collab}/posts`], [t.anonymous, '/v1/register']] as const) {
+      for (const body of ['['.repeat(10_000) + ']'.repeat(10_000), `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`]) {
+        const e = await errorOf(await fetch(`${t.url}${path}`, { method: 'POST', headers: client.headers({ 'content-type': 'application/json' }), body }));
+        assert.equal(e.status, 400, `${path}: ${e.code} ${e.message}`);
+        assert.match(e.message, /nests deeper than 64/);
+      }
+    }
+  });
+
   test('a truncated gzip (a prefix of a valid bundle) is refused with 422, not stored', async () => {
     const files = Array.from({ length: 4 }, (_, i) => tarEntry(`f${i}.txt`, `file ${i} `.repeat(200 + i * 50)));
     const whole = gzipSync(Buffer.concat([...files, Buffer.alloc(1024)]));

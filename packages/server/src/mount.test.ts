@@ -39,3 +39,14 @@ test('a GET answers with an ETag and 304 when If-None-Match matches; a change gi
   assert.notEqual(changed.headers.get('etag'), etag);
   assert.deepEqual(await changed.json(), { n: 2 });
 });
+
+test('nestsDeeperThan counts the nesting of arrays and objects, not brackets inside strings', async () => {
+  const { nestsDeeperThan } = await import('./mount.ts');
+  assert.equal(nestsDeeperThan('[[[]]]', 3), false);
+  assert.equal(nestsDeeperThan('[[[[]]]]', 3), true);
+  assert.equal(nestsDeeperThan('{"a":{"b":[1]}}', 3), false);
+  assert.equal(nestsDeeperThan('{"a":{"b":[{}]}}', 3), true);
+  assert.equal(nestsDeeperThan(JSON.stringify({ s: '[[[[[[{{{{' }), 1), false, 'brackets in a string');
+  assert.equal(nestsDeeperThan(JSON.stringify({ s: 'quote \\" then [[[[' }), 1), false, 'an escaped quote does not end the string');
+  assert.equal(nestsDeeperThan('[]'.repeat(10_000), 1), false, 'siblings are not depth');
+});
