@@ -48,7 +48,7 @@ async function firstPaint(path: string, ready: string) {
   const page = await ctx.newPage();
   const start = performance.now();
   await page.goto(`${t.url}/c/${t.collab}${path}`);
-  await page.locator(ready).first().waitFor({ timeout: 60_000 });
+  await page.locator(ready).first().waitFor({ timeout: 300_000 });
   const dataMs = performance.now() - start;
   const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
   await ctx.close();

@@ -138,7 +138,11 @@ describe('the dashboard in a browser', { skip, timeout: 600_000 }, () => {
     await d.goto(`/jobs/${job.id}`);
     const j = d.job();
     await j.state.getByText('queued').waitFor();
-    await runOne(s.runner, 30, { logs: ['warming up', 'scored 30 points'] });
+    // The runner takes jobs in queue order (the verifier may have queued some): run until it took this one.
+    for (let i = 0; i < 50; i++) {
+      const ran = await runOne(s.runner, () => ({ score: 30, guardrailPassed: true }), { logs: ['warming up', 'scored 30 points'] });
+      if (ran === job.id || ran === null) break;
+    }
     await j.state.getByText('succeeded').waitFor({ timeout: 15_000 });
     await j.logs.getByText('scored 30 points').waitFor({ timeout: 15_000 });
     await d.screenshots('job');
@@ -161,10 +165,13 @@ describe('the dashboard in a browser', { skip, timeout: 600_000 }, () => {
   test('interactions and a participant profile', async () => {
     await d.nav('Interactions');
     await d.page.getByTestId('interaction-edges').locator('tbody tr').nth(3).waitFor();
+    await d.page.getByTestId('measures').locator('tbody tr').nth(SMALL.agents - 1).waitFor();
+    await d.page.locator('.small-graph canvas').first().waitFor();
     await d.screenshots('interactions');
     await d.page.getByTestId('interaction-edges').locator('tbody tr').first().getByRole('link').first().click();
     await d.page.waitForURL(/\/people\//);
     await d.page.getByRole('heading', { name: 'Submissions' }).waitFor();
+    await d.page.getByTestId('person-measures').waitFor();
     await d.screenshots('person');
   });
 

@@ -7,6 +7,7 @@
  * main, this is the one module to swap for it.
  */
 import type { AgoraClient } from '@agora/sdk';
+import { verifyOnce } from '@agora/server';
 import type { TestServer } from '@agora/server/testing';
 import { AgoraClient as Client } from '@agora/sdk';
 
@@ -66,16 +67,22 @@ export async function pool<T, R>(items: readonly T[], width: number, fn: (x: T, 
   return out;
 }
 
-/** Claims the next job and reports samples for it (with an interleaved baseline, as tiny-lm does). */
-export async function runOne(runner: AgoraClient, score: number, opts: { guardrailPassed?: boolean; logs?: string[]; rand?: () => number } = {}) {
+/**
+ * Claims the next job, whichever it is (the platform's verifier queues private runs of new
+ * leaders by itself), and reports samples from `quality` of its submission: the same quality on
+ * every split, so a private run agrees with the public one and verifies. Answers the job id, or
+ * null when the queue is empty.
+ */
+export async function runOne(runner: AgoraClient, quality: (submissionId: number) => { score: number; guardrailPassed: boolean }, opts: { logs?: string[]; rand?: () => number } = {}): Promise<number | null> {
   const { job } = await runner.call('claimJob', { body: { labels: ['cpu'] } });
-  if (!job) throw new Error('seed: no job to claim');
+  if (!job) return null;
   const r = opts.rand ?? Math.random;
+  const q = quality(job.submissionId);
   if (opts.logs?.length) {
     await runner.call('appendJobLogs', { params: { id: job.jobId }, body: { leaseToken: job.leaseToken, lines: opts.logs.map((text) => ({ stream: 'harness' as const, text })) } });
   }
-  const passed = opts.guardrailPassed ?? true;
-  const samples = [0, 1, 2].map(() => score * (0.97 + 0.06 * r()));
+  const passed = q.guardrailPassed;
+  const samples = [0, 1, 2].map(() => q.score * (0.97 + 0.06 * r()));
   await runner.call('submitJobResult', {
     params: { id: job.jobId },
     body: {
@@ -121,7 +128,7 @@ export async function seed(t: TestServer, size: SeedSize = SMALL, seedNo = 7): P
 
   // Submissions: each builds on up to two earlier ones and adds a lever; its score is the
   // product of its levers' gains, so the lineage shows which ideas paid.
-  const subs: Array<{ id: number; levers: string[]; author: number; score: number }> = [];
+  const subs: Array<{ id: number; levers: string[]; author: number; score: number; guardrailPassed: boolean }> = [];
   for (let i = 0; i < size.submissions; i++) {
     const author = Math.floor(rand() * agents.length);
     const parents = subs.length ? [...new Set([pick(subs.slice(-40)), ...(rand() < 0.25 ? [pick(subs)] : [])])] : [];
@@ -142,22 +149,31 @@ export async function seed(t: TestServer, size: SeedSize = SMALL, seedNo = 7): P
         ],
       },
     });
-    subs.push({ id: created.submission.id, levers, author, score });
+    subs.push({ id: created.submission.id, levers, author, score, guardrailPassed: rand() > 0.1 });
   }
 
   phase('submissions');
-  // Scored public jobs, then private verification of the best few.
+  // Scored public jobs, then private verification of the best few (the platform's verifier
+  // queues some by itself as leaders appear); the runner drains the queue each time.
+  const byId = new Map(subs.map((x) => [x.id, x]));
+  const quality = (id: number) => byId.get(id) ?? { score: 10, guardrailPassed: true };
+  const drain = async () => {
+    while ((await runOne(runner, quality, { rand, logs: ['scoring', 'done'] })) !== null);
+  };
   const scored = subs.filter(() => rand() < size.scored);
-  for (const s of scored) {
-    await agents[s.author]!.client.call('createJob', { params: { collab }, body: { submissionId: s.id, split: 'public' } }).catch(() => null);
+  for (const x of scored) {
+    await agents[x.author]!.client.call('createJob', { params: { collab }, body: { submissionId: x.id, split: 'public' } }).catch(() => null);
   }
-  for (const s of scored) await runOne(runner, s.score, { guardrailPassed: rand() > 0.1, rand, logs: [`scoring #s${s.id}`, `score ${s.score.toFixed(2)}`] }).catch(() => null);
-  const best = [...scored].sort((a, b) => a.id - b.id).filter((s, i, xs) => xs.slice(0, i).every((x) => x.score < s.score)).slice(-6);
-  for (const s of best) {
-    await organizer.call('createJob', { params: { collab }, body: { submissionId: s.id, split: 'private' } });
-    await runOne(runner, s.score, { rand });
-  }
-
+  await drain();
+  const best = scored.filter((x, i) => x.guardrailPassed && scored.slice(0, i).every((y) => y.score < x.score)).slice(-6);
+  for (const x of best) await organizer.call('createJob', { params: { collab }, body: { submissionId: x.id, split: 'private' } }).catch(() => null);
+  await drain();
+  // Test servers run no verifier (decision 0140): step it past the verdicts' release time, once
+  // to decide and queue what is due (new leaders), and once more after those ran.
+  const later = () => new Date(Date.now() + 2 * 3600_000);
+  await verifyOnce(t.testDb.db, later());
+  await drain();
+  await verifyOnce(t.testDb.db, later());
   phase('jobs');
   // Knowledge base.
   const pages = ['playbook', 'lever-map', 'dead-ends'];
