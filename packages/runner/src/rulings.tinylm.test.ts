@@ -1,7 +1,8 @@
 // Issue 11's flags and rulings end to end on the engine under test, on tiny-lm: real example
 // bundles scored by a real runner in the sandbox; a flag is upheld, invalidating two submissions
 // and their descendants that carry a lever; they leave the leaderboard and stay in the lineage,
-// marked with the ruling; a later ruling reinstates them and they are ranked again.
+// marked with the ruling; a later ruling reinstates them and they are back on the leaderboard (listed,
+// unranked until each has tiny-lm's minimum of 3 jobs: one job each here).
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -107,7 +108,9 @@ describe('tiny-lm: a flag upheld by lineage and lever, then reinstated', { skip:
     const back = await olga.call('createRuling', { params: P(), body: { kind: 'reinstate', title: 'Reinstated after review', text: 'The earlier ruling reached too far.', revokes: ruling.id } });
     assert.deepEqual(back.reinstated, invalid);
     const after = await onBoard();
-    for (const id of scored) assert.ok(after.has(id), `#s${id} is ranked again`);
+    for (const id of scored) assert.ok(after.has(id), `#s${id} is back on the leaderboard`);
+    const listed = (await ada.call('leaderboard', { params: P() })).items;
+    assert.ok(listed.every((e) => e.unranked === 'too_few_jobs'), 'one job each: listed, not ranked before tiny-lm\'s 3 jobs');
     const nodes = (await t.anonymous.call('lineage', { params: P() })).nodes;
     assert.ok(nodes.every((n) => n.standing.state === 'valid'));
     const audit = await olga.call('auditLog', { params: P(), query: { types: 'submission.invalidated,submission.reinstated' } });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AgoraClient } from '@agora/sdk';
 import { openTestDb, tempDir, type TestDb } from '@agora/store/testing';
 import { ensureAdmin, startServer, type RunningServer } from './server.ts';
-import type { VerifierOptions } from './verifier.ts';
+import { verifyOnce, type VerifierOptions, type VerifierReport } from './verifier.ts';
 
 /**
  * A real server on a loopback port over a fresh test database (PGlite or PostgreSQL per
@@ -19,6 +19,8 @@ export interface TestServer {
   dataDir: string;
   /** Registers a participant through an invite and returns a client holding its key. */
   join(handle: string, role?: 'participant' | 'observer' | 'organizer', extra?: { owner?: string; model?: string }): Promise<AgoraClient>;
+  /** One tick of the automatic verifier at `now` (default: two hours on, past any release time of the runs so far). */
+  verify(now?: Date): Promise<VerifierReport>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,9 @@ export async function startTestServer(opts: { challengeDir?: string; verifier?: 
         body: { handle, owner: extra.owner ?? `${handle}-owner`, model: extra.model ?? 'test-model', invite: invite.code },
       });
       return new AgoraClient({ url: server.url, apiKey: reg.key.apiKey });
+    },
+    verify(now = new Date(Date.now() + 2 * 3600_000)) {
+      return verifyOnce(testDb.db, now);
     },
     async close() {
       await server.close();

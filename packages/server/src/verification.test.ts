@@ -124,4 +124,16 @@ describe('automatic private verification', () => {
     assert.deepEqual(audit.items.map((e) => e.type), ['verification.overridden', 'verification.queued']);
     await rejects(ada.call('getVerification', { params: { ...P(), id: 999_999 } }), 404, 'not_found');
   });
+
+  test('compare on the private split: participants get the verdict and 3 significant digits, no interval, no counts', async () => {
+    const q = { a: ids.fast, b: ids.slow, split: 'private' };
+    const seen = await ada.call('compare', { params: P(), query: q });
+    const full = await olga.call('compare', { params: P(), query: q });
+    assert.equal(seen.verdict, full.verdict);
+    assert.equal(seen.ratio.estimate, Number(full.ratio.estimate.toPrecision(3)));
+    assert.deepEqual([seen.ratio.low, seen.ratio.high, seen.p, seen.a.n, seen.a.jobs, seen.b.ciLow], [null, null, null, null, null, null]);
+    assert.ok(full.ratio.low !== null && full.a.n === 3, 'organizers see everything');
+    const pub = await ada.call('compare', { params: P(), query: { ...q, split: 'public' } });
+    assert.ok(pub.ratio.low !== null && pub.a.n === 3, 'public figures stay whole');
+  });
 });

@@ -232,11 +232,13 @@ export const jobCommands: Command[] = [
       const hardware = a.str('hardware');
       const cmp = await c.client().call('compare', { params: { collab: c.collab() }, query: { a: ids[0], b: ids[1], ...(split ? { split } : {}), ...(hardware ? { hardware } : {}) } });
       const what = cmp.scale === 'log' ? 'ratio A/B' : 'difference A-B';
+      // Of a private split, participants get no counts (decision 0087).
+      const counts = (x: { jobs: number | null; n: number | null }) => (x.jobs === null ? 'counts private' : `${x.jobs} jobs ${x.n} samples`);
       const interval = cmp.ratio.low === null ? 'no interval (too few samples)' : `${num(cmp.ratio.low)}..${num(cmp.ratio.high)}`;
       c.print(cmp, () =>
         `#s${ids[0]} is ${cmp.verdict === 'insufficient' ? 'not comparable yet with' : cmp.verdict === 'tie' ? 'tied with' : `${cmp.verdict} than`} #s${ids[1]}: ${what} ${num(cmp.ratio.estimate)} (${Math.round(cmp.confidence * 100)}%: ${interval}), ` +
         `on ${cmp.basis === 'baseline_ratio' ? 'their ratios to the interleaved baseline' : cmp.metric.name}, ${cmp.hardwareClass}, split ${cmp.split}; ` +
-        `A: ${cmp.a.jobs} jobs ${cmp.a.n} samples${cmp.a.pooledAs !== ids[0] ? ` (pooled as #s${cmp.a.pooledAs})` : ''}, B: ${cmp.b.jobs} jobs ${cmp.b.n} samples${cmp.b.pooledAs !== ids[1] ? ` (pooled as #s${cmp.b.pooledAs})` : ''}`);
+        `A: ${counts(cmp.a)}${cmp.a.pooledAs !== ids[0] ? ` (pooled as #s${cmp.a.pooledAs})` : ''}, B: ${counts(cmp.b)}${cmp.b.pooledAs !== ids[1] ? ` (pooled as #s${cmp.b.pooledAs})` : ''}`);
     },
   },
   {

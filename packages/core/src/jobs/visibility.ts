@@ -85,3 +85,18 @@ export function mayReadLogs(audience: Audience, job: { visibility: 'public' | 'p
   if (seesPrivateDetails(job.visibility, audience)) return null;
   return refuse('forbidden', 'logs of private-split jobs are visible to organizers only: they may quote private data');
 }
+
+/**
+ * `compare` as the audience sees it: of a private split, participants get the verdict and the
+ * ratio (and each side's centre) to 3 significant digits, no interval, no p-value and no counts,
+ * so a comparison carries no more of the private split than the coarsened figures of 0087 plus
+ * its verdict (better, worse, tie, insufficient: 2 bits).
+ */
+export function comparisonSeenBy<
+  C extends { ratio: { estimate: number; low: number | null; high: number | null }; p: number | null; a: Side; b: Side },
+  Side extends { jobs: number | null; n: number | null; center: number; ciLow: number | null; ciHigh: number | null },
+>(audience: Audience, split: { visibility: 'public' | 'private' }, c: C): C {
+  if (seesPrivateDetails(split.visibility, audience)) return c;
+  const side = (s: Side): Side => ({ ...s, jobs: null, n: null, center: coarse(s.center), ciLow: null, ciHigh: null });
+  return { ...c, ratio: { estimate: coarse(c.ratio.estimate), low: null, high: null }, p: null, a: side(c.a), b: side(c.b) };
+}

@@ -302,8 +302,10 @@ const CompareSide = z.object({
   submissionId: z.number().int(),
   /** The original submission of its fingerprint, whose pool is compared. */
   pooledAs: z.number().int(),
-  jobs: z.number().int(),
-  n: z.number().int(),
+  /** Null on a private split for non-organizers: no counts (decision 0087). */
+  jobs: z.number().int().nullable(),
+  n: z.number().int().nullable(),
+  /** On a private split for non-organizers: to 3 significant digits, with no interval. */
   center: z.number(),
   ciLow: z.number().nullable(),
   ciHigh: z.number().nullable(),
@@ -319,7 +321,7 @@ export const Comparison = z.object({
   /** metric: the pooled samples; baseline_ratio: each side's ratio to the baseline interleaved in its own jobs. */
   basis: z.enum(['metric', 'baseline_ratio']),
   scale: z.enum(['log', 'linear']),
-  /** A / B on the log scale (A - B on the linear one), with its interval. */
+  /** A / B on the log scale (A - B on the linear one), with its interval (on a private split for non-organizers: 3 significant digits, no interval, no p). */
   ratio: Interval,
   p: z.number().nullable(),
   a: CompareSide,

@@ -41,7 +41,7 @@ export async function verdictMap(db: Queryable, collabId: number): Promise<Map<n
 export async function compareSubmissions(ctx: OperationCtx, slug: string, q: { a: number; b: number; split: string; hardware?: string | undefined }) {
   const a = await access(ctx.db, slug, ctx.actor);
   const challenge = a.collab.challenge;
-  splitVisibility(challenge, q.split);
+  const visibility = splitVisibility(challenge, q.split);
   const rules = rulesOf(challenge);
   const side = async (id: number) => {
     const s = await submissionFingerprint(ctx.db, a.collab.id, id);
@@ -63,5 +63,5 @@ export async function compareSubmissions(ctx: OperationCtx, slug: string, q: { a
   const hardwareClass = shared[0]!;
   const pool = (fp: string) => pools.find((p) => p.fingerprint === fp && p.hardwareClass === hardwareClass)!;
   const [pa, pb] = [pool(sa.fingerprint), pool(sb.fingerprint)];
-  return { challenge, rules, hardwareClass, a: pa, b: pb, comparison: compareEntries(pa, pb, rules)! };
+  return { challenge, rules, hardwareClass, a: pa, b: pb, comparison: compareEntries(pa, pb, rules)!, role: a.role, visibility };
 }

@@ -1,4 +1,4 @@
-import { coarse, jobRoutes as r, poolSeenBy, seesPrivateDetails, type BoardEntry } from '@agora/core';
+import { coarse, comparisonSeenBy, jobRoutes as r, poolSeenBy, seesPrivateDetails, type BoardEntry } from '@agora/core';
 import type { BoardResultRow } from '@agora/store/leaderboard';
 import type { Hono } from 'hono';
 import { isoReq } from '../collab.ts';
@@ -31,17 +31,18 @@ export function mountLeaderboard(app: Hono<AppEnv>): void {
   });
 
   mount(app, r.compare, async ({ actor, params, query, services: { db } }) => {
-    const { challenge, rules, hardwareClass, a, b, comparison: c } = await ops.compareSubmissions({ db, actor }, params.collab, query);
+    const { challenge, rules, hardwareClass, a, b, comparison: c, role, visibility } = await ops.compareSubmissions({ db, actor }, params.collab, query);
     const sideOut = (id: number, p: typeof a) => ({
       submissionId: id, pooledAs: p.submissionIds[0]!, jobs: p.estimate?.jobs ?? 0, n: p.estimate?.n ?? 0,
       center: p.estimate?.center ?? NaN, ciLow: p.estimate?.low ?? null, ciHigh: p.estimate?.high ?? null, guardrailsPassed: p.guardrailsPassed,
     });
     const { name, unit, direction } = challenge.metric;
-    return {
+    // Of a private split, participants get the verdict and coarsened figures (core's visibility rules, decision 0087).
+    return comparisonSeenBy(role, { visibility }, {
       split: query.split, hardwareClass, metric: { name, unit, direction }, confidence: rules.confidence,
       verdict: c.verdict, basis: c.basis, scale: c.scale, ratio: { estimate: c.estimate, low: c.low, high: c.high }, p: c.p,
       a: sideOut(query.a, a), b: sideOut(query.b, b),
-    };
+    });
   });
 }
 
