@@ -101,6 +101,27 @@ def model_binds(model_dir: str) -> list:
     return out
 
 
+def unreadable_by_others(model_dir: str, limit: int = 5) -> list:
+    """Paths of the checkpoint (model_binds) that a user other than the owner cannot read, or enter for a folder.
+    A root runner's sandbox reads the checkpoint as an unprivileged user (decision 0095); to the submission such
+    a file looks missing (safetensors says "No such file or directory"), which stopped every H200 job on
+    2026-12-01/02 (decision 0130)."""
+    out = []
+    for root in model_binds(model_dir):
+        for d, dirs, files in os.walk(root):
+            entries = [(d, 0o005)] + [(os.path.join(d, f), 0o004) for f in sorted(files)]
+            for path, need in entries:
+                try:
+                    mode = os.stat(path).st_mode
+                except OSError:
+                    continue
+                if mode & need != need:
+                    out.append(path)
+                    if len(out) >= limit:
+                        return out
+    return out
+
+
 def sandboxed_prefix(prefix: list, port: int, ro: list, env: dict) -> list:
     """AGORA_SANDBOX_EXEC's prefix (it always ends with `--`) with the submission's port forwarded through the
     sandbox's loopback bridge, extra read-only binds (the checkpoint, the Python environment) and the
@@ -135,6 +156,11 @@ class SubmissionProcess:
         own.update({"AGORA_PORT": str(self.port), "AGORA_MODEL_DIR": os.path.abspath(model_dir),
                     "PYTHONUNBUFFERED": "1"})
         self.prefix = sandbox_prefix()
+        if self.prefix is not None and os.geteuid() == 0:
+            bad = unreadable_by_others(model_dir)
+            if bad:  # the runner's setup, not the submission: a harness error, so the job is retried elsewhere
+                raise RuntimeError(f"the checkpoint is not readable by the sandbox's unprivileged user: {bad} "
+                                   f"(chmod -R a+rX {os.path.abspath(model_dir)})")
         if self.prefix is not None:
             # The sandbox has its own loopback and builds its environment from --env only: the harness reaches
             # the server through the bridge on the same port number, and the checkpoint is bound read-only.
