@@ -12,6 +12,7 @@ import { artifactCommands } from './commands/artifacts.ts';
 import { boardCommands } from './commands/board.ts';
 import { challengeCommands } from './commands/challenge.ts';
 import { eventCommands } from './commands/events.ts';
+import { exportCommands } from './commands/export.ts';
 import { identityCommands } from './commands/identity.ts';
 import { integrityCommands } from './commands/integrity.ts';
 import { jobCommands } from './commands/jobs.ts';
@@ -40,6 +41,7 @@ export const commands: Command[] = [
   ...claimCommands,
   ...mcpCommands,
   ...simulateCommands,
+  ...exportCommands,
 ];
 
 const GLOBAL_HELP = `global options: --json (raw JSON out)  --profile NAME  --url URL  -c, --collab SLUG  -h, --help

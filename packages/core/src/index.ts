@@ -30,3 +30,4 @@ export * from './limits/write-rate.ts';
 export * from './text/distance.ts';
 export * from './schemas/analytics.ts';
 export * from './analytics/index.ts';
+export * from './export/index.ts';

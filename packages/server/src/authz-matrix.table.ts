@@ -193,6 +193,7 @@ export const matrix: Record<keyof typeof routes | keyof typeof streamRoutes, Cas
   analyticsMeasures: read(),
   analyticsTimeline: read(),
   relays: read(),
+  exportCollaboration: read(),
 };
 
 /** The answer a cell must get: the route's rule for members, the declared auth for everyone else. */

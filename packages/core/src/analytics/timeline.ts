@@ -42,9 +42,9 @@ export function frontierTimeline(input: AnalyticsInput, o: { direction: 'maximiz
   }
   const stepIds = new Set(raw.map((s) => s.id));
   const postsBySub = new Map<number, AnalyticsInput['posts']>();
-  for (const p of input.posts) for (const id of p.submissions) postsBySub.set(id, [...(postsBySub.get(id) ?? []), p]);
+  for (const p of input.posts) for (const id of p.submissions) push(postsBySub, id, p);
   const jobsBySub = new Map<number, AnalyticsInput['jobs']>();
-  for (const j of input.jobs) jobsBySub.set(j.submissionId, [...(jobsBySub.get(j.submissionId) ?? []), j]);
+  for (const j of input.jobs) push(jobsBySub, j.submissionId, j);
 
   const steps: FrontierStep[] = raw.map((st) => {
     const chain = chainBehind(st.id, subs, stepIds);
@@ -68,6 +68,12 @@ export function frontierTimeline(input: AnalyticsInput, o: { direction: 'maximiz
 }
 
 type Sub = AnalyticsInput['submissions'][number];
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
+}
 
 /** The submissions behind a step, oldest first: its most recent parent, that one's, ... up to an earlier step or a root. */
 function chainBehind(id: number, subs: Map<number, Sub>, steps: Set<number>): Sub[] {

@@ -1,4 +1,5 @@
 import { analyticsRoutes } from './analytics.ts';
+import { exportRoutes } from './export.ts';
 import { boardRoutes } from './board.ts';
 import { challengeRoutes } from './challenge.ts';
 import { claimRoutes } from './claims.ts';
@@ -12,7 +13,7 @@ import { runnerRoutes } from './runner.ts';
 import { submissionRoutes } from './submissions.ts';
 
 export { eventRoutes, identityRoutes, kbRoutes, boardRoutes, submissionRoutes };
-export { jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes, claimRoutes, digestRoutes, analyticsRoutes };
+export { jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes, claimRoutes, digestRoutes, analyticsRoutes, exportRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
 export const routes = {
@@ -28,5 +29,6 @@ export const routes = {
   ...claimRoutes,
   ...digestRoutes,
   ...analyticsRoutes,
+  ...exportRoutes,
 };
 export type Routes = typeof routes;

@@ -1,9 +1,10 @@
-import { analyticsRoutes as r } from '@agora/core';
+import { analyticsRoutes as r, exportRoutes } from '@agora/core';
 import type { Hono } from 'hono';
 import { mount, type AppEnv } from '../mount.ts';
 import * as analytics from '../operations/analytics.ts';
+import { exportCollaboration } from '../operations/export.ts';
 
-/** The interaction graph, measures, frontier timeline and relays (issue 15; docs/analytics.md). */
+/** The interaction graph, measures, frontier timeline and relays (issue 15; docs/analytics.md), and the export (docs/export.md). */
 export function mountAnalytics(app: Hono<AppEnv>): void {
   mount(app, r.interactionGraph, ({ actor, params, query, services: { db } }) => analytics.graph({ db, actor }, params.collab, query));
   mount(app, r.analyticsMeasures, ({ actor, params, query, services: { db } }) => analytics.measuresOf({ db, actor }, params.collab, query));
@@ -12,4 +13,5 @@ export function mountAnalytics(app: Hono<AppEnv>): void {
     const t = await analytics.timeline({ db, actor }, params.collab, query);
     return { hardwareClass: t.hardwareClass, relays: t.steps.filter((s) => s.relay) };
   });
+  mount(app, exportRoutes.exportCollaboration, ({ actor, params, query, services: { db } }) => exportCollaboration({ db, actor }, params.collab, query));
 }

@@ -33,21 +33,17 @@ export interface InteractionRows {
 }
 
 export async function interactionRows(db: Queryable, collabId: number, opts: { flags: boolean; publicSplits: string[] }): Promise<InteractionRows> {
-  const [members, posts, submissions, jobs, results, flags, rulings, pageRevisions] = await Promise.all([
+  const [members, postRows, subRows, jobs, results, flags, rulings, pageRevisions, postEdges, parents, credits] = await Promise.all([
     db.query<MemberRow>(
       `select p.handle, m.role, m.joined_at from memberships m join participants p on p.id = m.participant_id
        where m.collaboration_id = $1 order by m.joined_at, p.id`, [collabId]),
-    db.query<PostRow>(
-      `select po.id, a.handle as author, po.thread_id, po.reply_to, ra.handle as reply_to_author, po.tags, po.hidden_at is not null as hidden, po.created_at,
-              coalesce((select array_agg(e.target order by e.target) from post_edges e where e.post_id = po.id and e.kind = 'mention'), '{}') as mentions,
-              coalesce((select array_agg(e.target_id order by e.target_id) from post_edges e where e.post_id = po.id and e.kind = 'submission'), '{}') as submissions
+    db.query<Omit<PostRow, 'mentions' | 'submissions'>>(
+      `select po.id, a.handle as author, po.thread_id, po.reply_to, ra.handle as reply_to_author, po.tags, po.hidden_at is not null as hidden, po.created_at
        from posts po join participants a on a.id = po.author_id
-       left join posts r on r.id = po.reply_to left join participants ra on ra.id = r.author_id
+       left join participants ra on ra.id = po.parent_author_id
        where po.collaboration_id = $1 order by po.id`, [collabId]),
-    db.query<SubmissionRow>(
-      `select s.id, a.handle as author, s.title, s.invalidated_at is not null as invalid, s.withdrawn_at is not null as withdrawn, s.created_at,
-              coalesce((select array_agg(sp.parent_id order by sp.parent_id) from submission_parents sp where sp.submission_id = s.id), '{}') as parents,
-              coalesce((select array_agg(cp.handle order by cp.handle) from submission_credits c join participants cp on cp.id = c.participant_id where c.submission_id = s.id), '{}') as credits
+    db.query<Omit<SubmissionRow, 'parents' | 'credits'>>(
+      `select s.id, a.handle as author, s.title, s.invalidated_at is not null as invalid, s.withdrawn_at is not null as withdrawn, s.created_at
        from submissions s join participants a on a.id = s.author_id where s.collaboration_id = $1 order by s.id`, [collabId]),
     db.query<JobRow>(
       `select j.id, j.submission_id, rq.handle as requested_by, sp.handle as sponsor, au.handle as author, j.split, j.state, j.created_at, j.finished_at
@@ -79,6 +75,33 @@ export async function interactionRows(db: Queryable, collabId: number, opts: { f
     db.query<PageRevisionRow>(
       `select pg.slug, pr.number, a.handle as author, pr.created_at from page_revisions pr join pages pg on pg.id = pr.page_id
        join participants a on a.id = pr.author_id where pg.collaboration_id = $1 order by pr.created_at, pg.slug, pr.number`, [collabId]),
+    // Flat link rows, grouped below: one pass each instead of a subquery per post or submission.
+    db.query<{ post_id: number; kind: string; target: string; target_id: number | null }>(
+      `select e.post_id, e.kind, e.target, e.target_id from post_edges e join posts p on p.id = e.post_id
+       where p.collaboration_id = $1 and e.kind in ('mention', 'submission') order by e.post_id, e.kind, e.target`, [collabId]),
+    db.query<{ submission_id: number; parent_id: number }>(
+      `select sp.submission_id, sp.parent_id from submission_parents sp join submissions s on s.id = sp.submission_id
+       where s.collaboration_id = $1 order by sp.submission_id, sp.parent_id`, [collabId]),
+    db.query<{ submission_id: number; handle: string }>(
+      `select c.submission_id, p.handle from submission_credits c join submissions s on s.id = c.submission_id join participants p on p.id = c.participant_id
+       where s.collaboration_id = $1 order by c.submission_id, p.handle`, [collabId]),
   ]);
+  const group = <T>(rows: T[], key: (r: T) => number) => {
+    const m = new Map<number, T[]>();
+    for (const r of rows) {
+      const list = m.get(key(r));
+      if (list) list.push(r);
+      else m.set(key(r), [r]);
+    }
+    return m;
+  };
+  const edges = group(postEdges, (e) => e.post_id);
+  const parentsOf = group(parents, (p) => p.submission_id);
+  const creditsOf = group(credits, (c) => c.submission_id);
+  const posts = postRows.map((p) => {
+    const e = edges.get(p.id) ?? [];
+    return { ...p, mentions: e.filter((x) => x.kind === 'mention').map((x) => x.target), submissions: e.filter((x) => x.kind === 'submission' && x.target_id !== null).map((x) => x.target_id!) };
+  });
+  const submissions = subRows.map((s) => ({ ...s, parents: (parentsOf.get(s.id) ?? []).map((p) => p.parent_id), credits: (creditsOf.get(s.id) ?? []).map((c) => c.handle) }));
   return { members, posts, submissions, jobs, results, flags, rulings, pageRevisions };
 }
