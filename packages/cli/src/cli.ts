@@ -9,6 +9,7 @@ import { LocalError } from '@agora/sdk/local';
 import { safe } from './output.ts';
 import { Args, CliError, Ctx, GLOBAL_OPTIONS, processIo, UsageError, type Command, type Io } from './command.ts';
 import { artifactCommands } from './commands/artifacts.ts';
+import { backupCommands } from './commands/backup.ts';
 import { boardCommands } from './commands/board.ts';
 import { challengeCommands } from './commands/challenge.ts';
 import { eventCommands } from './commands/events.ts';
@@ -28,6 +29,7 @@ import { upCommand } from './commands/up.ts';
 export const commands: Command[] = [
   upCommand,
   ...serverCommands,
+  ...backupCommands,
   ...identityCommands,
   ...challengeCommands,
   ...boardCommands,

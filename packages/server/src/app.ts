@@ -9,6 +9,7 @@ import { mountBoard } from './routes/board.ts';
 import { mountWeb } from './routes/web.ts';
 import { mountChallenge } from './routes/challenge.ts';
 import { mountEvents } from './routes/events.ts';
+import { mountAdmin } from './routes/admin.ts';
 import { mountIdentity } from './routes/identity.ts';
 import { mountIntegrity } from './routes/integrity.ts';
 import { mountJobs } from './routes/jobs.ts';
@@ -25,7 +26,7 @@ import type { Services } from './services.ts';
 export const VERSION = '0.1.0';
 
 /** Each area of the API mounts its routes; see routes/. */
-const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountLeaderboard, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountJoin, mountAnalytics, mountMcp, mountWeb];
+const areas: Array<(app: Hono<AppEnv>) => void> = [mountIdentity, mountEvents, mountKb, mountBoard, mountJobs, mountLeaderboard, mountRunner, mountSubmissions, mountChallenge, mountIntegrity, mountClaims, mountDigest, mountJoin, mountAnalytics, mountAdmin, mountMcp, mountWeb];
 
 /**
  * A refusal sent before the request body was read (wrong offset, not yours, too large) would

@@ -112,6 +112,7 @@ export const matrix: Record<keyof typeof routes | keyof typeof streamRoutes, Cas
   // ---- runners (admins; organizers for their own collaborations) and the runner protocol
   createRunner: { rule: organizers, request: (f, who) => ({ body: { name: `runner of ${who}`, labels: ['cpu'], collaborations: [f.collab] } }) },
   listRunners: { rule: admins, request: () => ({}) },
+  backup: { rule: admins, request: () => ({}) },
   revokeRunner: { rule: admins, request: (f) => ({ params: { id: f.spareRunner } }) },
   runnerHeartbeat: { rule: anyone, request: () => ({ body: { labels: ['cpu'], environment: { cpu: 'matrix cpu' } } }) },
   // Labels no queued job needs: the claim answers {job: null} and leaves the fixtures' jobs alone.

@@ -60,17 +60,18 @@ async function openPgliteTestDb(): Promise<TestDb> {
 /**
  * A migrated, empty database that this process does not open, for a server started as a child
  * process (crash tests): a PGlite folder or a postgres:// URL, on the engine of openTestDb.
+ * `empty`: not even migrated (a restore's target).
  */
-export async function testDatabaseTarget(): Promise<{ target: string; dispose(): Promise<void> }> {
+export async function testDatabaseTarget(o: { empty?: boolean } = {}): Promise<{ target: string; dispose(): Promise<void> }> {
   if (testEngine() === 'postgres') {
-    const url = await createPostgresTestDatabase();
+    const url = await createPostgresTestDatabase(o.empty ? 'template0' : undefined);
     const name = new URL(url).pathname.slice(1);
     return { target: url, dispose: () => adminQuery(`drop database if exists ${name} with (force)`) };
   }
-  const template = await pgliteTemplate();
   const dir = mkdtempSync(join(tmpdir(), 'agora-pglite-test-'));
-  cpSync(template, dir, { recursive: true });
-  return { target: dir, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+  // Empty: a folder PGlite has not seen (it runs initdb on first open).
+  if (!o.empty) cpSync(await pgliteTemplate(), dir, { recursive: true });
+  return { target: o.empty ? join(dir, 'db') : dir, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 async function adminQuery(sql: string): Promise<void> {
@@ -89,8 +90,8 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-/** A new database cloned from the migrated template (built once per schema version); its URL. */
-async function createPostgresTestDatabase(): Promise<string> {
+/** A new database cloned from the migrated template (built once per schema version), or from `from`; its URL. */
+async function createPostgresTestDatabase(from?: string): Promise<string> {
   const base = testPostgresUrl();
   const template = `agora_tpl_${migrationsDigest()}`;
   const admin = new pg.Client({ connectionString: base });
@@ -109,7 +110,7 @@ async function createPostgresTestDatabase(): Promise<string> {
       await admin.query(`alter database ${building} rename to ${template}`);
     }
     const name = `agora_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-    await admin.query(`create database ${name} template ${template}`);
+    await admin.query(`create database ${name} template ${from ?? template}`);
     await admin.query('select pg_advisory_unlock(4242003)');
     return withDatabase(base, name);
   } finally {

@@ -1,3 +1,4 @@
+import { adminRoutes } from './admin.ts';
 import { analyticsRoutes } from './analytics.ts';
 import { exportRoutes } from './export.ts';
 import { boardRoutes } from './board.ts';
@@ -13,7 +14,7 @@ import { runnerRoutes } from './runner.ts';
 import { submissionRoutes } from './submissions.ts';
 
 export { eventRoutes, identityRoutes, kbRoutes, boardRoutes, submissionRoutes };
-export { jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes, claimRoutes, digestRoutes, analyticsRoutes, exportRoutes };
+export { adminRoutes, jobRoutes, runnerRoutes, challengeRoutes, integrityRoutes, claimRoutes, digestRoutes, analyticsRoutes, exportRoutes };
 
 /** Every route of the API, by name: the SDK's methods and the OpenAPI document come from here. */
 export const routes = {
@@ -30,5 +31,6 @@ export const routes = {
   ...digestRoutes,
   ...analyticsRoutes,
   ...exportRoutes,
+  ...adminRoutes,
 };
 export type Routes = typeof routes;
