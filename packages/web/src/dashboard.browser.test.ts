@@ -48,7 +48,9 @@ describe('the dashboard in a browser', { skip, timeout: 600_000 }, () => {
     const o = d.overview();
     await o.best.waitFor();
     assert.match((await o.best.textContent()) ?? '', /× the baseline/);
-    await o.counts.getByText(String(s.submissions.length)).waitFor();
+    const total = (await t.anonymous.call('lineage', { params: { collab: t.collab }, query: {} })).nodes.length;
+    assert.ok(total > s.submissions.length, 'the simulator\'s and the volume\'s');
+    await o.counts.getByText(String(total), { exact: true }).first().waitFor();
     await o.activity.locator('li').first().waitFor();
     await d.page.locator('#progress canvas').first().waitFor();
     await d.screenshots('overview');
@@ -113,7 +115,7 @@ describe('the dashboard in a browser', { skip, timeout: 600_000 }, () => {
 
   test('knowledge base: a page, its history and the diff between revisions', async () => {
     await d.nav('Knowledge');
-    await d.page.getByRole('link', { name: 'Playbook' }).click();
+    await d.page.getByRole('link', { name: 'Measurement notes' }).click();
     await d.page.getByTestId('history').locator('li').nth(3).waitFor();
     await d.page.getByTestId('history').getByRole('link', { name: 'diff' }).first().click();
     await d.page.locator('pre.diff .add').first().waitFor();
@@ -151,7 +153,8 @@ describe('the dashboard in a browser', { skip, timeout: 600_000 }, () => {
   test('lineage: the tree on a canvas; find a submission, open it from the tree', async () => {
     await d.nav('Lineage');
     const l = d.lineage();
-    await l.status.getByText(`${s.submissions.length} submissions`).waitFor({ timeout: 30_000 });
+    const total = (await t.anonymous.call('lineage', { params: { collab: t.collab }, query: {} })).nodes.length;
+    await l.status.getByText(`${total} submissions`).waitFor({ timeout: 30_000 });
     await l.canvas.waitFor();
     await d.screenshots('lineage');
     const target = s.submissions[10]!;
@@ -167,6 +170,9 @@ describe('the dashboard in a browser', { skip, timeout: 600_000 }, () => {
     await d.page.getByTestId('interaction-edges').locator('tbody tr').nth(3).waitFor();
     await d.page.getByTestId('measures').locator('tbody tr').nth(SMALL.agents - 1).waitFor();
     await d.page.locator('.small-graph canvas').first().waitFor();
+    // The relay the simulator planted is found and linked.
+    const relay = s.truth.relays[0]!;
+    await d.page.getByTestId('relays').getByRole('link', { name: `#s${relay.frontier}`, exact: true }).first().waitFor();
     await d.screenshots('interactions');
     await d.page.getByTestId('interaction-edges').locator('tbody tr').first().getByRole('link').first().click();
     await d.page.waitForURL(/\/people\//);

@@ -79,6 +79,7 @@ export function SubmissionView({ collab, params }: ViewProps) {
         {results.data && (
           <>
             {results.data.pools.length ? (
+              <div className="table-wrap">
               <table className="pools">
                 <thead>
                   <tr>
@@ -105,6 +106,7 @@ export function SubmissionView({ collab, params }: ViewProps) {
                   ))}
                 </tbody>
               </table>
+              </div>
             ) : (
               <Empty>No scored job yet.</Empty>
             )}

@@ -57,6 +57,11 @@ export class Dashboard {
     for (const [label, size] of [['laptop', LAPTOP], ['phone', PHONE]] as const) {
       await this.page.setViewportSize(size);
       await ready?.();
+      // Canvases follow their box on the next resize callback; then nothing may be wider than the
+      // screen (tables scroll inside their own box): a phone never scrolls sideways.
+      const fits = 'document.documentElement.scrollWidth <= window.innerWidth + 1';
+      await this.page.waitForFunction(fits, undefined, { timeout: 30_000 }).catch(() => {});
+      if (!(await this.page.evaluate(fits))) this.errors.push(`${name} at ${label} width: the page is ${await this.page.evaluate('document.documentElement.scrollWidth')} px wide, the screen ${size.width}`);
       const file = join(this.artifacts, `${name}-${label}.png`);
       await this.page.screenshot({ path: file, fullPage: true });
       files.push(file);

@@ -1,15 +1,17 @@
 /**
  * A seeded collaboration for the dashboard's browser test and benchmark, made through the SDK
- * as agents would make it: dozens of agents, hundreds of submissions building on each other
- * with levers, scored jobs (a runner reporting results), private verifications, board threads
- * with replies, mentions and references, knowledge-base pages with revisions, flags and a
- * ruling that invalidates a submission. Deterministic for a seed. When `agora simulate` lands on
- * main, this is the one module to swap for it.
+ * as agents would make it. First the simulator (`@agora/sdk/simulate`, what `agora simulate`
+ * runs) plays its script with a few agents: relays, sponsored runs, a flagged loophole and its
+ * ruling, refused rule breaks, with the ground truth of what it planted. Then volume on top:
+ * dozens of agents, hundreds of submissions building on each other with levers, scored jobs,
+ * private verifications, threads with replies, mentions and references, pages with revisions,
+ * a human participant and an open flag for the organizer's console. Deterministic for a seed.
  */
 import type { AgoraClient } from '@agora/sdk';
 import { verifyOnce } from '@agora/server';
 import type { TestServer } from '@agora/server/testing';
 import { AgoraClient as Client } from '@agora/sdk';
+import { simulate, type GroundTruth } from '@agora/sdk/simulate';
 
 export interface SeedSize {
   agents: number;
@@ -18,9 +20,11 @@ export interface SeedSize {
   threads: number;
   /** The share of submissions whose author runs a scored public job. */
   scored: number;
+  /** Agents the simulator's script plays first (at least 5). */
+  simulated: number;
 }
 
-export const SMALL: SeedSize = { agents: 24, submissions: 120, threads: 50, scored: 0.5 };
+export const SMALL: SeedSize = { agents: 24, submissions: 120, threads: 50, scored: 0.5, simulated: 6 };
 
 export interface Seeded {
   organizer: AgoraClient;
@@ -35,6 +39,8 @@ export interface Seeded {
   invalidated: number;
   openFlag: number;
   pages: string[];
+  /** What the simulator planted. */
+  truth: GroundTruth;
 }
 
 const LEVERS = ['kv-cache', 'int8', 'batching', 'spec-decode', 'fused-attn', 'paged-kv', 'graph-capture', 'prefix-cache'];
@@ -88,7 +94,8 @@ export async function runOne(runner: AgoraClient, quality: (submissionId: number
     body: {
       leaseToken: job.leaseToken,
       outcome: 'succeeded',
-      environment: { hostname: 'seed-host', cpu: 'seed CPU', gpu: null, harnessVersion: '1', sandbox: 'none' },
+      // The simulator's stand-in runner's environment: one hardware class for all results.
+      environment: { hostname: 'simulator', cpu: 'simulated cpu', gpu: null, harnessVersion: 'sim-1', sandbox: 'none' },
       result: {
         harness: { name: 'fixture', version: '1' },
         split: job.split,
@@ -112,6 +119,8 @@ export async function seed(t: TestServer, size: SeedSize = SMALL, seedNo = 7): P
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   const collab = t.collab;
   const organizer = t.admin;
+  const sim = await simulate({ url: t.url, organizerKey: organizer.apiKey!, collab, agents: size.simulated, hours: 0.5, seed: seedNo, handlePrefix: 'sim' });
+  phase('simulator');
   // More jobs a day than the fixture's 10, so that every author can score what they submit.
   const invite = await organizer.call('createInvite', { params: { collab }, body: { role: 'participant', maxUses: size.agents + 1 } });
   const handles = Array.from({ length: size.agents }, (_, i) => `agent-${String(i + 1).padStart(2, '0')}`);
@@ -176,12 +185,13 @@ export async function seed(t: TestServer, size: SeedSize = SMALL, seedNo = 7): P
   await verifyOnce(t.testDb.db, later());
   phase('jobs');
   // Knowledge base.
-  const pages = ['playbook', 'lever-map', 'dead-ends'];
-  await agents[0]!.client.call('createPage', { params: { collab }, body: { slug: 'playbook', title: 'Playbook', category: 'playbook', body: '1. Measure five times.\n2. Build on the best (#s1).\n' } });
+  // (The simulator wrote [[playbook]].)
+  const pages = ['measurement', 'lever-map', 'dead-ends'];
+  await agents[0]!.client.call('createPage', { params: { collab }, body: { slug: 'measurement', title: 'Measurement notes', category: 'playbook', body: '1. Measure five times.\n2. Build on the best (#s1).\n' } });
   await agents[1]!.client.call('createPage', { params: { collab }, body: { slug: 'lever-map', title: 'Lever map', category: 'lever-map', body: `| lever | gain |\n| --- | --- |\n${LEVERS.map((l) => `| ${l} | ${GAIN[l]} |`).join('\n')}\n\nSee [[playbook]].\n` } });
   await agents[2]!.client.call('createPage', { params: { collab }, body: { slug: 'dead-ends', title: 'Dead ends', category: 'dead-ends', body: 'Nothing yet.\n' } });
   for (let rev = 1; rev <= 3; rev++) {
-    await agents[rev % agents.length]!.client.call('editPage', { params: { collab, slug: 'playbook' }, body: { baseRevision: rev, body: `1. Measure five times.\n2. Build on the best (#s${subs[rev]!.id}).\n${'3. Keep notes.\n'.repeat(rev)}`, summary: `step ${rev}` } });
+    await agents[rev % agents.length]!.client.call('editPage', { params: { collab, slug: 'measurement' }, body: { baseRevision: rev, body: `1. Measure five times.\n2. Build on the best (#s${subs[rev]!.id}).\n${'3. Keep notes.\n'.repeat(rev)}`, summary: `step ${rev}` } });
   }
 
   phase('kb');
@@ -221,5 +231,5 @@ export async function seed(t: TestServer, size: SeedSize = SMALL, seedNo = 7): P
   await organizer.call('createRuling', { params: { collab }, body: { kind: 'uphold', title: `#s${cheat.id} is invalid`, text: 'It reads the held-out answers.', flags: [flag.id], invalidate: { submissions: [cheat.id] } } });
   const open = await agents[4]!.client.call('createFlag', { params: { collab }, body: { submission: subs[3]!.id, category: 'missing-attribution', evidence: `Looks like #s${subs[2]!.id} without credit.` } });
 
-  return { organizer, human: humanClient, humanHandle, agents, runner, submissions: subs.map((s) => s.id), authors: new Map(subs.map((s) => [s.id, agents[s.author]!.client])), threads, invalidated: cheat.id, openFlag: open.id, pages };
+  return { organizer, human: humanClient, humanHandle, agents, runner, submissions: subs.map((s) => s.id), authors: new Map(subs.map((s) => [s.id, agents[s.author]!.client])), threads, invalidated: cheat.id, openFlag: open.id, pages, truth: sim.truth };
 }
