@@ -1,5 +1,8 @@
+import { clockJumpTracker, type ClockReading } from '@agora/core';
 import type { Db, Queryable } from '@agora/store';
 import {
+  clampLeases,
+  databaseClockMs,
   expiredLeaseJobIds,
   lateQueuedJobIds,
   lockExpiredLease,
@@ -7,11 +10,12 @@ import {
   markOverdue,
   overrunJobIds,
   queuedAhead,
+  reanchorRunningJobs,
   wakeLogReaders,
   type JobRow,
 } from '@agora/store/jobs';
 import { runnerAvailability } from '@agora/store/runners';
-import { jobEvent, platformLog, RUNNER_ONLINE_SECONDS, transition } from './operations/job-lifecycle.ts';
+import { jobEvent, LEASE_SECONDS, OFFLINE_MAX_SECONDS, platformLog, RUNNER_ONLINE_SECONDS, transition } from './operations/job-lifecycle.ts';
 
 /**
  * No job stays in a state past its deadline without the platform noticing and saying so:
@@ -29,9 +33,13 @@ export interface SweepOptions {
   queueDeadlineSeconds?: number;
   /** Running longer than wall limit × repeats plus this, with a live lease: timed out. Default 10 min. */
   runningGraceSeconds?: number;
+  /** How far the database's clock jumped since the previous sweep (ms; startSweeper measures it). */
+  clockJumpMs?: number;
 }
 
 export interface SweepReport {
+  /** Leases given their full length again after a clock jump (either way). */
+  reanchored: number[];
   requeued: number[];
   errored: number[];
   cancelled: number[];
@@ -42,9 +50,15 @@ export interface SweepReport {
 const BATCH = 200;
 
 export async function sweepOnce(db: Db, opts: SweepOptions = {}): Promise<SweepReport> {
-  const report: SweepReport = { requeued: [], errored: [], cancelled: [], timedOut: [], overdue: [] };
+  const report: SweepReport = { reanchored: [], requeued: [], errored: [], cancelled: [], timedOut: [], overdue: [] };
   const queueDeadline = opts.queueDeadlineSeconds ?? 3600;
   const grace = opts.runningGraceSeconds ?? 600;
+
+  // Clock jumps first (decision 0096): a jump is not time that passed, and a lease can never lie
+  // further ahead than its length (the clock went back, seen or not). Both are idempotent, so
+  // sweepers on several processes may each do them.
+  if (opts.clockJumpMs) report.reanchored.push(...(await reanchorRunningJobs(db, LEASE_SECONDS, OFFLINE_MAX_SECONDS)));
+  report.reanchored.push(...(await clampLeases(db, LEASE_SECONDS, OFFLINE_MAX_SECONDS)));
 
   for (const id of await expiredLeaseJobIds(db, BATCH)) {
     await db.transaction(async (tx) => {
@@ -100,14 +114,25 @@ async function overdueReason(tx: Queryable, job: JobRow, deadline: number): Prom
   return `${waited}: all ${r.online} runner(s) with labels [${job.hardware.join(', ')}] are busy (${r.busy} running, ${ahead} other job(s) waiting); it keeps its place in the fair queue`;
 }
 
-/** Starts the periodic sweep; returns a function that stops it (and waits for a sweep in flight). */
-export function startSweeper(db: Db, opts: SweepOptions & { intervalMs?: number } = {}): () => Promise<void> {
+/**
+ * Starts the periodic sweep; returns a function that stops it (and waits for a sweep in flight).
+ * Each sweep reads the database's wall clock beside this process's monotonic one (`readClock`,
+ * injectable for tests) and tells sweepOnce how far the wall clock jumped since the last sweep.
+ */
+export function startSweeper(db: Db, opts: SweepOptions & { intervalMs?: number; readClock?: () => Promise<ClockReading> } = {}): () => Promise<void> {
   const interval = opts.intervalMs ?? 5000;
+  const readClock = opts.readClock ?? (async () => ({ wallMs: await databaseClockMs(db), monoMs: performance.now() }));
+  const jumpOf = clockJumpTracker();
   let stopped = false;
   let running: Promise<unknown> = Promise.resolve();
+  const sweep = async () => {
+    const clockJumpMs = jumpOf(await readClock());
+    if (clockJumpMs) console.error(`[agora] sweeper: the database's clock jumped ${Math.round(clockJumpMs / 1000)} s; running jobs' leases start again from now`);
+    return sweepOnce(db, { ...opts, clockJumpMs });
+  };
   const tick = () => {
     if (stopped) return;
-    running = sweepOnce(db, opts)
+    running = sweep()
       .catch((err) => console.error('[agora] sweeper:', err))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, interval).unref();

@@ -47,10 +47,10 @@ ${overrides}`,
 }
 
 /** `verifier`: off unless asked for; tests step it with verifyOnce and a clock of their own. */
-export async function startTestServer(opts: { challengeDir?: string; verifier?: VerifierOptions } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { challengeDir?: string; verifier?: VerifierOptions; sweepIntervalMs?: number } = {}): Promise<TestServer> {
   const testDb = await openTestDb();
   const tmp = tempDir('agora-server-');
-  const server = await startServer({ db: testDb.db, dataDir: join(tmp.path, 'data'), verifier: opts.verifier ?? false });
+  const server = await startServer({ db: testDb.db, dataDir: join(tmp.path, 'data'), verifier: opts.verifier ?? false, ...(opts.sweepIntervalMs !== undefined ? { sweepIntervalMs: opts.sweepIntervalMs } : {}) });
   const admin = await ensureAdmin(testDb.db);
   const adminClient = new AgoraClient({ url: server.url, apiKey: admin!.apiKey });
   const challengeDir = opts.challengeDir ?? writeFixtureChallenge(join(tmp.path, 'challenge'));

@@ -147,3 +147,8 @@ export async function countJobResults(db: Queryable, jobId: number): Promise<num
 export async function expireJobLease(db: Queryable, jobId: number): Promise<void> {
   await db.query(`update jobs set lease_expires_at = now() - interval '1 second' where id = $1`, [jobId]);
 }
+
+/** Tests only, what a jump of the database's clock looks like to a running job: its lease and start moved by `seconds`. */
+export async function moveRunningJobClock(db: Queryable, jobId: number, seconds: number): Promise<void> {
+  await db.query(`update jobs set lease_expires_at = lease_expires_at + make_interval(secs => $2::int), started_at = started_at + make_interval(secs => $2::int) where id = $1`, [jobId, seconds]);
+}

@@ -14,3 +14,4 @@ export * from '../stats/simulate.ts';
 export * from '../stats/board.ts';
 export * from './verification.ts';
 export * from './wording.ts';
+export * from './clock-jump.ts';

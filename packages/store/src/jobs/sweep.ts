@@ -35,3 +35,35 @@ export async function lateQueuedJobIds(db: Queryable, deadlineSeconds: number, l
      order by j.id limit $2`, [deadlineSeconds, limit]);
   return rows.map((r) => r.id);
 }
+
+/** The database's wall clock now (the clock lease deadlines are written in), ms since the epoch. */
+export async function databaseClockMs(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ now: Date }>('select clock_timestamp() as now');
+  return row!.now.getTime();
+}
+
+const LEASE_LENGTH = `make_interval(secs => case when offline then $2::int else $1::int end)`;
+
+/**
+ * Leases further ahead than any lease is granted for (online: `leaseSeconds`, offline:
+ * `offlineSeconds`): the database's clock went back since they were written. Each is brought back
+ * to its full length from now, so a dead runner's lease ends within one lease length, not the
+ * length of the jump. Answers the jobs changed.
+ */
+export async function clampLeases(db: Queryable, leaseSeconds: number, offlineSeconds: number): Promise<number[]> {
+  const rows = await db.query<{ id: number }>(
+    `update jobs set lease_expires_at = now() + ${LEASE_LENGTH}
+     where state = 'running' and lease_expires_at > now() + ${LEASE_LENGTH} returning id`, [leaseSeconds, offlineSeconds]);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * After a jump of the database's clock: every running job's lease gets its full length from now,
+ * and its running time starts again (how long it ran by the old clock is unknown). A jump forward
+ * would otherwise expire every lease and time out every running job at once. Answers the jobs changed.
+ */
+export async function reanchorRunningJobs(db: Queryable, leaseSeconds: number, offlineSeconds: number): Promise<number[]> {
+  const rows = await db.query<{ id: number }>(
+    `update jobs set lease_expires_at = now() + ${LEASE_LENGTH}, started_at = now() where state = 'running' returning id`, [leaseSeconds, offlineSeconds]);
+  return rows.map((r) => r.id);
+}
