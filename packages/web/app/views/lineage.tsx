@@ -153,6 +153,9 @@ function GraphCanvas({ collab, nodes, direction, onFront, selected, onSelect }: 
         minCameraRatio: 0.02,
         maxCameraRatio: 4,
         defaultEdgeType: 'line',
+        // At thousands of nodes, moving the camera redraws nodes only; edges and labels return when it stops.
+        hideEdgesOnMove: nodes.length > 1500,
+        hideLabelsOnMove: nodes.length > 1500,
       });
       s.on('clickNode', ({ node }) => select.current(Number(node)));
       s.on('doubleClickNode', ({ node, event }) => {
