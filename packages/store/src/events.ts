@@ -87,3 +87,18 @@ export async function latestEventId(db: Queryable): Promise<number> {
   const [row] = await db.query<{ id: number | null }>('select max(id) as id from events');
   return row?.id ?? 0;
 }
+
+/** Event kinds that never change a score (migration 0130: the same predicate as its partial index). */
+const NOT_SCORES = `type not like 'post.%' and type not like 'page.%' and type not like 'claim.%' and type not like 'artifact.%'
+    and type not like 'runner.%' and type not in ('flag.created', 'invite.created', 'member.joined', 'quota.granted')`;
+
+/**
+ * The collaboration's scores version: its newest event that may change a score (a result, a job, a
+ * submission's standing, a ruling, settings), 0 before any. Every write appends its event in its
+ * transaction and ids become visible in commit order, so an answer computed after reading version
+ * v reflects at least everything up to v. Posts and the other chatty kinds do not move it.
+ */
+export async function scoresVersion(db: Queryable, collaborationId: number): Promise<number> {
+  const [row] = await db.query<{ id: number | null }>(`select max(id) as id from events where collaboration_id = $1 and ${NOT_SCORES}`, [collaborationId]);
+  return Number(row?.id ?? 0);
+}

@@ -1,8 +1,9 @@
-import { AgoraError, buildBoard, compareEntries, leaderboardCutoff, poolResults, rulesOf, type BoardResult, type BoardVerdict } from '@agora/core';
+import { AgoraError, buildBoard, compareEntries, leaderboardCutoff, poolResults, rulesOf, type BoardEntry, type BoardResult, type BoardVerdict } from '@agora/core';
 import { verdictsInForce } from '@agora/store/integrity';
 import type { Queryable } from '@agora/store';
 import { boardResults, submissionFingerprint, type BoardResultRow } from '@agora/store/leaderboard';
-import { access } from '../collab.ts';
+import { access, isoReq } from '../collab.ts';
+import { cachedByEvents } from '../read-cache.ts';
 import type { OperationCtx } from './board.ts';
 import { splitVisibility } from './jobs.ts';
 
@@ -22,15 +23,55 @@ export function toResult(row: BoardResultRow, verdicts: ReadonlyMap<number, Boar
   };
 }
 
+/**
+ * The leaderboard's classes, each with its noise floor and its entries as answered (before what a
+ * role may see of a private split, which the route applies). Computed from every scored result,
+ * so cached by the collaboration's scores version (read-cache.ts): recomputed only when an event
+ * (a result, a ruling, a verdict, a withdrawal) has landed since.
+ */
 export async function leaderboardOf(ctx: OperationCtx, slug: string, split: string, hardware: string | null) {
   const a = await access(ctx.db, slug, ctx.actor);
   const challenge = a.collab.challenge;
   const visibility = splitVisibility(challenge, split);
   const rules = rulesOf(challenge);
   const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
-  const rows = await boardResults(ctx.db, { collabId: a.collab.id, split, hardware, cutoff });
-  const verdicts = await verdictMap(ctx.db, a.collab.id);
-  return { challenge, rules, rows, classes: buildBoard(rows.map((r) => toResult(r, verdicts)), rules), role: a.role, visibility };
+  const classes = await cachedByEvents(ctx.db, a.collab.id, JSON.stringify(['leaderboard', split, hardware, cutoff?.getTime() ?? null]), async () => {
+    const rows = await boardResults(ctx.db, { collabId: a.collab.id, split, hardware, cutoff });
+    const verdicts = await verdictMap(ctx.db, a.collab.id);
+    const byJob = new Map(rows.map((x) => [x.job_id, x]));
+    return buildBoard(rows.map((r) => toResult(r, verdicts)), rules).map((cls) => ({
+      hardwareClass: cls.hardwareClass,
+      noiseFloor: cls.noiseFloor,
+      entries: cls.entries.filter((e) => e.results.some((x) => x.samples.some(Number.isFinite))).map((e) => entryOut(e, byJob)),
+    }));
+  });
+  return { challenge, rules, classes, role: a.role, visibility };
+}
+
+export type LeaderboardEntry = ReturnType<typeof entryOut>;
+
+function entryOut(e: BoardEntry, byJob: Map<number, BoardResultRow>) {
+  const rows = e.results.map((x) => byJob.get(x.jobId)!);
+  const original = rows.find((x) => x.submission_id === e.submissionIds[0])!;
+  const sponsors = new Map<number, string>();
+  for (const x of rows) if (x.sponsor_id && x.sponsor_id !== x.author_id) sponsors.set(x.sponsor_id, x.sponsor_handle!);
+  const all = e.results.flatMap((x) => x.samples).filter((x) => Number.isFinite(x));
+  const mean = all.reduce((s, x) => s + x, 0) / Math.max(1, all.length);
+  const sd = all.length < 2 ? null : Math.sqrt(all.reduce((s, x) => s + (x - mean) ** 2, 0) / (all.length - 1));
+  const est = e.estimate;
+  const ratio = e.baselineRatio;
+  return {
+    rank: e.rank, tier: e.tier, unranked: e.unranked, verdict: e.verdict,
+    submissionId: e.submissionIds[0]!, duplicates: e.submissionIds.slice(1), title: original.title,
+    author: { id: original.author_id, handle: original.author_handle },
+    sponsors: [...sponsors].map(([id, handle]) => ({ id, handle })),
+    hardwareClass: e.hardwareClass, jobs: e.results.length, n: all.length, mean, stdev: sd,
+    center: est?.center ?? mean, ciLow: est?.low ?? null, ciHigh: est?.high ?? null,
+    baselineRatio: ratio ? { estimate: ratio.center, low: ratio.low, high: ratio.high, n: ratio.n } : null,
+    guardrailsPassed: e.guardrailsPassed,
+    failedGuardrails: [...new Set(rows.flatMap((x) => x.guardrails.filter((g) => !g.passed).map((g) => g.name)))],
+    lastResultAt: isoReq(rows.at(-1)!.created_at),
+  };
 }
 
 /** The verdict in force per submission (decision 0140): the leaderboard's badge, and diverged or failed entries leave the ranking. */

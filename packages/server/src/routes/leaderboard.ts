@@ -1,7 +1,5 @@
-import { coarse, comparisonSeenBy, jobRoutes as r, poolSeenBy, seesPrivateDetails, type BoardEntry } from '@agora/core';
-import type { BoardResultRow } from '@agora/store/leaderboard';
+import { coarse, comparisonSeenBy, jobRoutes as r, poolSeenBy, seesPrivateDetails } from '@agora/core';
 import type { Hono } from 'hono';
-import { isoReq } from '../collab.ts';
 import { mount, type AppEnv } from '../mount.ts';
 import * as ops from '../operations/leaderboard.ts';
 
@@ -12,12 +10,11 @@ const RULE = 'rank = 1 + ranked entries of the hardware class whose interval lie
 
 export function mountLeaderboard(app: Hono<AppEnv>): void {
   mount(app, r.leaderboard, async ({ actor, params, query, services: { db } }) => {
-    const { challenge, rules, rows, classes, role, visibility } = await ops.leaderboardOf({ db, actor }, params.collab, query.split, query.hardware ?? null);
-    const byJob = new Map(rows.map((x) => [x.job_id, x]));
+    const { challenge, rules, classes, role, visibility } = await ops.leaderboardOf({ db, actor }, params.collab, query.split, query.hardware ?? null);
     // Of a private split, participants get coarsened figures and no spread (core's visibility rules, decision 0087).
     const open = seesPrivateDetails(visibility, role);
-    const shown = (e: ReturnType<typeof entryOut>) => (open ? e : { ...poolSeenBy(role, { visibility }, e), center: coarse(e.center), baselineRatio: null });
-    const items = classes.flatMap((cls) => cls.entries.filter((e) => e.results.some((x) => x.samples.some(Number.isFinite))).map((e) => shown(entryOut(e, byJob))));
+    const shown = (e: ops.LeaderboardEntry) => (open ? e : { ...poolSeenBy(role, { visibility }, e), center: coarse(e.center), baselineRatio: null });
+    const items = classes.flatMap((cls) => cls.entries.map(shown));
     const noiseFloor = !open ? [] : classes.map((cls) => {
       const { scale: _, ...f } = cls.noiseFloor;
       return { hardwareClass: cls.hardwareClass, ...f };
@@ -44,28 +41,4 @@ export function mountLeaderboard(app: Hono<AppEnv>): void {
       a: sideOut(query.a, a), b: sideOut(query.b, b),
     });
   });
-}
-
-function entryOut(e: BoardEntry, byJob: Map<number, BoardResultRow>) {
-  const rows = e.results.map((x) => byJob.get(x.jobId)!);
-  const original = rows.find((x) => x.submission_id === e.submissionIds[0])!;
-  const sponsors = new Map<number, string>();
-  for (const x of rows) if (x.sponsor_id && x.sponsor_id !== x.author_id) sponsors.set(x.sponsor_id, x.sponsor_handle!);
-  const all = e.results.flatMap((x) => x.samples).filter((x) => Number.isFinite(x));
-  const mean = all.reduce((s, x) => s + x, 0) / Math.max(1, all.length);
-  const sd = all.length < 2 ? null : Math.sqrt(all.reduce((s, x) => s + (x - mean) ** 2, 0) / (all.length - 1));
-  const est = e.estimate;
-  const ratio = e.baselineRatio;
-  return {
-    rank: e.rank, tier: e.tier, unranked: e.unranked, verdict: e.verdict,
-    submissionId: e.submissionIds[0]!, duplicates: e.submissionIds.slice(1), title: original.title,
-    author: { id: original.author_id, handle: original.author_handle },
-    sponsors: [...sponsors].map(([id, handle]) => ({ id, handle })),
-    hardwareClass: e.hardwareClass, jobs: e.results.length, n: all.length, mean, stdev: sd,
-    center: est?.center ?? mean, ciLow: est?.low ?? null, ciHigh: est?.high ?? null,
-    baselineRatio: ratio ? { estimate: ratio.center, low: ratio.low, high: ratio.high, n: ratio.n } : null,
-    guardrailsPassed: e.guardrailsPassed,
-    failedGuardrails: [...new Set(rows.flatMap((x) => x.guardrails.filter((g) => !g.passed).map((g) => g.name)))],
-    lastResultAt: isoReq(rows.at(-1)!.created_at),
-  };
 }

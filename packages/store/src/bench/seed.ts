@@ -88,3 +88,13 @@ export async function seedResults(
   );
   return { submissionIds: subs.map((x) => x.id), jobIds: jobs.map((j) => j.id) };
 }
+
+/** `n` events of a collaboration, most of them posts (the chatty kind), one in ten a job's, for plan tests. */
+export async function seedEvents(db: Queryable, collaborationId: number, n: number): Promise<void> {
+  await db.query(
+    // Ids by hand, as appendEvent takes them (max + 1, migration 0120), in one statement.
+    `insert into events (id, collaboration_id, type, subject, payload)
+     select (select coalesce(max(id), 0) from events) + g, $1, case when g % 10 = 0 then 'job.succeeded' else 'post.created' end, '#p' || g, '{}' from generate_series(1, $2::int) g`,
+    [collaborationId, n],
+  );
+}

@@ -50,7 +50,7 @@ export async function scoredResults(db: Queryable, collabId: number, split: stri
   return db.query<ScoredResultRow>(
     `select r.submission_id, r.hardware_class, r.samples, r.guardrails, r.guardrails_passed, r.created_at
      from results r join jobs j on j.id = r.job_id join submissions s on s.id = r.submission_id
-     where r.collaboration_id = $1 and r.split = $2 and j.state in ('succeeded', 'guardrail_failed')
+     where r.collaboration_id = $1 and j.collaboration_id = $1 and s.collaboration_id = $1 and r.split = $2 and j.state in ('succeeded', 'guardrail_failed')
        and (not $3 or (s.invalidated_at is null and s.withdrawn_at is null))
        and ($4::timestamptz is null or r.created_at <= $4)
      order by r.job_id`,
@@ -71,7 +71,7 @@ export async function privateOutcomes(db: Queryable, collabId: number, privateSp
   return db.query<PrivateOutcomeRow>(
     `select r.submission_id, min(r.created_at) filter (where r.guardrails_passed) as passed_at, bool_or(not r.guardrails_passed) as failed
      from results r join jobs j on j.id = r.job_id
-     where r.collaboration_id = $1 and r.split = any($2::text[]) and j.state in ('succeeded', 'guardrail_failed')
+     where r.collaboration_id = $1 and j.collaboration_id = $1 and r.split = any($2::text[]) and j.state in ('succeeded', 'guardrail_failed')
      group by r.submission_id`,
     [collabId, privateSplits]);
 }

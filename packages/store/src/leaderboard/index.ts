@@ -14,7 +14,7 @@ export async function boardResults(db: Queryable, q: { collabId: number; split: 
             j.sponsor_id, ps.handle as sponsor_handle, r.created_at
      from results r join jobs j on j.id = r.job_id join submissions s on s.id = r.submission_id
      join participants pa on pa.id = s.author_id left join participants ps on ps.id = j.sponsor_id
-     where r.collaboration_id = $1 and r.split = $2 and j.state in ('succeeded', 'guardrail_failed') and s.invalidated_at is null and s.withdrawn_at is null
+     where r.collaboration_id = $1 and j.collaboration_id = $1 and s.collaboration_id = $1 and r.split = $2 and j.state in ('succeeded', 'guardrail_failed') and s.invalidated_at is null and s.withdrawn_at is null
        and ($3::text is null or r.hardware_class = $3)
        and ($4::text[] is null or s.fingerprint = any($4::text[]))
        and ($5::timestamptz is null or r.created_at <= $5)
