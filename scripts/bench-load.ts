@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seedLoad } from '@agora/store/bench';
@@ -116,18 +116,21 @@ async function oneRun(engine: string): Promise<RunFigures> {
 
 const fmt = (xs: number[], digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
 const lines: string[] = [];
-lines.push(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; node ${process.version}; ${AGENTS} agents and ${OBSERVERS} observers, ${SECONDS} s each phase, ${RUNS} runs; ${new Date().toISOString()}`);
+// The machine may be shared: its load average at the start and the end says how much of it was ours.
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+lines.push(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; node ${process.version}; ${AGENTS} agents and ${OBSERVERS} observers, ${SECONDS} s each phase, ${RUNS} runs; ${new Date().toISOString()}, load average ${load()}`);
 lines.push('', '| engine | req/s | bare req/s | % of bare | read p50 ms | read p99 ms | errors | post ack p99 ms | delivery p50 / p99 ms | lost / dup / out of order | observers connected |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const engine of o.engines!.split(',').map((s) => s.trim())) {
   const runs: RunFigures[] = [];
   for (let i = 0; i < RUNS; i++) {
     const r = await oneRun(engine);
-    console.error(`[${engine}] run ${i + 1}: ${r.rps.toFixed(0)} req/s (bare ${r.bareRps.toFixed(0)}), read p99 ${r.readP99.toFixed(0)} ms, per kind p99 ${JSON.stringify(Object.fromEntries(Object.entries(r.perKindP99).map(([k, v]) => [k, Math.round(v)])))}, errors ${JSON.stringify(r.errorKinds)}; stream: ack p99 ${r.obs.ackP99.toFixed(0)} ms, delivery p99 ${r.obs.deliveryP99.toFixed(0)} ms, ${r.obs.posts} posts, lost ${r.obs.lost}, dup ${r.obs.duplicated}, disorder ${r.obs.outOfOrder}, connected ${r.obs.connected}/${r.obs.observers}, write errors ${r.obs.writeErrors}`);
+    console.error(`[${engine}] run ${i + 1} (load average ${load()}): ${r.rps.toFixed(0)} req/s (bare ${r.bareRps.toFixed(0)}), read p99 ${r.readP99.toFixed(0)} ms, per kind p99 ${JSON.stringify(Object.fromEntries(Object.entries(r.perKindP99).map(([k, v]) => [k, Math.round(v)])))}, errors ${JSON.stringify(r.errorKinds)}; stream: ack p99 ${r.obs.ackP99.toFixed(0)} ms, delivery p99 ${r.obs.deliveryP99.toFixed(0)} ms, ${r.obs.posts} posts, lost ${r.obs.lost}, dup ${r.obs.duplicated}, disorder ${r.obs.outOfOrder}, connected ${r.obs.connected}/${r.obs.observers}, write errors ${r.obs.writeErrors}`);
     runs.push(r);
   }
   const col = (f: (r: RunFigures) => number, d = 0) => fmt(runs.map(f), d);
   lines.push(`| ${engine} | ${col((r) => r.rps)} | ${col((r) => r.bareRps)} | ${col((r) => (100 * r.rps) / r.bareRps, 2)} | ${col((r) => r.readP50)} | ${col((r) => r.readP99)} | ${col((r) => r.errors)} | ${col((r) => r.obs.ackP99)} | ${col((r) => r.obs.deliveryP50)} / ${col((r) => r.obs.deliveryP99)} | ${col((r) => r.obs.lost)} / ${col((r) => r.obs.duplicated)} / ${col((r) => r.obs.outOfOrder)} | ${col((r) => r.obs.connected)} |`);
 }
+lines.push('', `finished ${new Date().toISOString()}, load average ${load()}`);
 console.log(lines.join('\n'));
 rmSync(scratch, { recursive: true, force: true });
 process.exit(0);
