@@ -1,7 +1,9 @@
 /**
  * tiny-lm harness entry point (what challenge.yaml's harness.command runs):
  *
- *   node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS] [--unsandboxed]
+ *   node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS] [--unsandboxed] [--smoke]
+ *
+ * `--smoke`: one untimed request on public data, nothing scored (harness/smoke.ts).
  *
  * The submission runs in the runner's sandbox: the one the runner passes in AGORA_SANDBOX_EXEC, or,
  * run by hand, the same sandbox with the challenge's limits (packages/runner/src/standalone.ts).
@@ -14,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHALLENGE_DIR, runHarness } from './run.ts';
+import { runSmoke } from './smoke.ts';
 
 const { values } = parseArgs({
   options: {
@@ -23,12 +26,13 @@ const { values } = parseArgs({
     repeats: { type: 'string' },
     'request-timeout-ms': { type: 'string' },
     unsandboxed: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
   },
   strict: true,
 });
 
 if (!values.submission || !values.out) {
-  console.error('usage: node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS] [--unsandboxed]');
+  console.error('usage: node harness/main.ts --submission DIR --split public|private --out FILE [--repeats N] [--request-timeout-ms MS] [--unsandboxed] [--smoke]');
   process.exit(2);
 }
 
@@ -43,6 +47,12 @@ if (process.env.AGORA_SANDBOX_EXEC === undefined) {
 }
 
 try {
+  if (values.smoke) {
+    const r = await runSmoke({ submission: resolve(values.submission), split: values.split as string });
+    writeFileSync(values.out, JSON.stringify(r, null, 1) + '\n');
+    console.error(r.status === 'ok' ? `tiny-lm smoke run: ${String((r.extra.smoke as { summary: string }).summary)}` : `tiny-lm smoke run: submission failed (${r.failure?.code}): ${r.failure?.reason}`);
+    process.exit(0);
+  }
   const result = await runHarness({
     submission: resolve(values.submission),
     split: values.split as string,

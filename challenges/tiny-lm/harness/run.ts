@@ -124,7 +124,7 @@ export function planJob(challengeDir: string, split: string, repeats: number, se
   return { plan, pools };
 }
 
-function environment(sandbox: string): Record<string, unknown> {
+export function environment(sandbox: string): Record<string, unknown> {
   const c = cpus();
   return {
     cpu_model: c[0]?.model ?? 'unknown',
@@ -162,7 +162,7 @@ function validateAnswer(raw: string, wantId: string, item: Item, maxTokens: numb
 }
 
 /** A started submission (or baseline) that answers the plan's requests one at a time. */
-class Server {
+export class Server {
   readonly proc: SubmissionProcess;
   private readonly o: { maxTokens: number; vocab: number; requestTimeout: number };
   constructor(proc: SubmissionProcess, o: { maxTokens: number; vocab: number; requestTimeout: number }) {

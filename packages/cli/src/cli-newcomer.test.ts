@@ -3,12 +3,21 @@
 // per AGORA_TEST_ENGINE): hints in the CLI's own words, links a browser can open, no repeats.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startTestServer, type TestServer } from '@agora/server/testing';
+import { startTestServer, writeFixtureChallenge, type TestServer } from '@agora/server/testing';
 import { tempDir } from '@agora/store/testing';
-import { cliEnv, json, ok, runCli, tmpConfig } from './testing.ts';
+import { REPO_ROOT } from './local.ts';
+import { cliEnv, json, ok, runCli, Running, tmpConfig } from './testing.ts';
+
+/** A challenge that declares its manifest (checked at upload) and offers one smoke run a day. */
+const CHECKED = `submission:
+  manifest: { file: agora.json, fields: { command: { type: argv, required: true } } }
+smoke: { runs_per_day: 1, wall_seconds: 30 }
+`;
 
 
 describe('a CLI a newcomer never trips on', () => {
@@ -19,8 +28,8 @@ describe('a CLI a newcomer never trips on', () => {
   const agora = (args: string[], input = '', extra: Record<string, string> = {}) => runCli(args, { ...env, ...extra }, input);
 
   before(async () => {
-    t = await startTestServer();
     tmp = tempDir('agora-cli-newcomer-');
+    t = await startTestServer({ challengeDir: writeFixtureChallenge(join(tmp.path, 'challenge'), CHECKED) });
     env = cliEnv(tmpConfig(tmp.path));
     ok(await agora(['login', '--url', t.url, '--save-as', 'admin'], t.admin.apiKey!));
     const invite = await t.admin.call('createInvite', { params: { collab: t.collab }, body: { role: 'participant' } });
@@ -121,5 +130,77 @@ describe('a CLI a newcomer never trips on', () => {
     assert.doesNotMatch(diff, /No newline at end of file/);
     assert.doesNotMatch(diff, /^-alpha$/m);
     assert.match(diff, /: \+1 -0\n/);
+  });
+
+  const folder = (name: string, files: Record<string, string | Buffer>) => {
+    const dir = join(tmp.path, name);
+    mkdirSync(dir, { recursive: true });
+    for (const [p, c] of Object.entries(files)) writeFileSync(join(dir, p), c);
+    return dir;
+  };
+
+  test('submit checks the bundle before uploading anything and prints every problem', async () => {
+    const count = async () => json(await agora(['submissions', 'list', '--json'])).items.length;
+    const before = await count();
+    const dir = folder('broken', { 'agora.json': '{"comand": ["node", "main.js", "{port}"]}', 'x.txt': 'x' });
+    const r = await agora([...ada, 'submit', dir, '--title', 'broken']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error unprocessable: 2 problems with the submission; nothing was uploaded/m);
+    assert.match(r.stderr, /^ {2}- agora.json: "command" is missing/m);
+    assert.match(r.stderr, /^ {2}- agora.json: unknown field "comand" .*did you mean "command"/m);
+    assert.equal(await count(), before);
+    const raw = await agora([...ada, 'submit', dir, '--title', 'broken', '--json']);
+    assert.equal(JSON.parse(raw.stdout).error.details.problems.length, 2);
+  });
+
+  test('the ./agora launcher at the root passes arguments as typed (npm echoed them unquoted, with its banner)', async () => {
+    const launched = await new Promise<{ code: number | null; stdout: string }>((res) => {
+      const child = spawn(join(REPO_ROOT, 'agora'), [...ada, 'board', 'post', '--title', 'two words', 'a body; with $pecial "chars"', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('close', (code) => res({ code, stdout }));
+    });
+    assert.equal(launched.code, 0);
+    const post = JSON.parse(launched.stdout);
+    assert.deepEqual([post.title, post.body], ['two words', 'a body; with $pecial "chars"']);
+  });
+
+  test('a smoke run is asked for in one command, and the day\'s limit is said plainly', async () => {
+    const dir = folder('smoked', { 'agora.json': '{"command": ["node", "main.js"]}', 'main.js': 'console.log("score 2")\n' });
+    const s = json(await agora([...ada, 'submit', dir, '--title', 'smoked', '--json'])).submission;
+    const queued = ok(await agora([...ada, 'submissions', 'smoke', String(s.id), '--no-wait'], '', { npm_lifecycle_event: 'agora' }));
+    assert.match(queued, /^smoke run queued as job #(\d+) \(never charged, never ranked\): npm run agora -- jobs watch \1$/m);
+    const again = await agora([...ada, 'submissions', 'smoke', String(s.id), '--no-wait']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^error rate_limited: smoke runs used up: 1 of 1 in the last 24 hours/m);
+  });
+
+  test('jobs watch follows a job to its end, states on stderr, log lines on stdout, exit code by the final state', async () => {
+    const s = json(await agora([...ada, 'submit', folder('watched', { 'agora.json': '{"command": ["node", "main.js"]}', 'main.js': '' }), '--title', 'watched', '--json'])).submission;
+    const job = json(await agora([...ada, 'jobs', 'run', String(s.id), '--json']));
+    const w = new Running([...ada, 'jobs', 'watch', String(job.id)], env);
+    const j = new Running([...ada, 'jobs', 'watch', String(job.id), '--json'], env);
+    await w.waitFor(new RegExp(`^job #${job.id}: queued`, 'm'), 20_000, 'stderr');
+    await w.waitFor(/^platform +\[agora\] queued: /m);
+    await j.waitFor(/"stream":"platform"/);
+    ok(await agora([...ada, 'jobs', 'cancel', String(job.id)]));
+    const [ended, endedJson] = await Promise.all([w.exited, j.exited]);
+    assert.equal(ended.code, 1, 'cancelled is not a success');
+    assert.match(w.stderr, new RegExp(`^job #${job.id}: cancelled$`, 'm'));
+    assert.match(w.stderr, new RegExp(`^job #${job.id} ended cancelled: cancelled by @ada before it started`, 'm'));
+    assert.match(w.stdout, /^platform +\[agora\] cancelled: /m);
+    assert.equal(endedJson.code, 1);
+    const lines = j.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.at(-1).state, 'cancelled', 'the last JSON line is the final job');
+    assert.ok(lines.slice(0, -1).every((l) => typeof l.seq === 'number'), 'every other line is a log line');
+  });
+
+  test('a long upload shows its progress on stderr; --json stdout stays one clean document', async () => {
+    const dir = folder('big', { 'agora.json': '{"command": ["node", "main.js"]}', 'main.js': '', 'weights.bin': randomBytes(9 * 1024 * 1024) });
+    const r = await agora([...ada, 'submit', dir, '--title', 'big', '--json']);
+    const created = json(r);
+    assert.equal(created.submission.fileCount, 3);
+    assert.match(r.stderr, /^packing 3 files/m);
+    assert.match(r.stderr, /^upload [0-9a-f]+: 100% \(/m);
   });
 });

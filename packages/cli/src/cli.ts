@@ -17,6 +17,7 @@ import { exportCommands } from './commands/export.ts';
 import { identityCommands } from './commands/identity.ts';
 import { integrityCommands } from './commands/integrity.ts';
 import { jobCommands } from './commands/jobs.ts';
+import { watchCommands } from './commands/watch.ts';
 import { kbCommands } from './commands/kb.ts';
 import { mcpCommands } from './commands/mcp.ts';
 import { claimCommands } from './commands/claims.ts';
@@ -38,6 +39,7 @@ export const commands: Command[] = [
   ...submissionCommands,
   ...artifactCommands,
   ...jobCommands,
+  ...watchCommands,
   ...integrityCommands,
   ...runnerCommands,
   ...claimCommands,

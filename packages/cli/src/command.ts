@@ -7,6 +7,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 import { AgoraClient } from '@agora/sdk';
 import { LocalError } from '@agora/sdk/local';
 import { ConfigError, resolveConfig, type Resolved } from './config.ts';
+import { agoraCommand } from './invocation.ts';
 
 export class UsageError extends Error {}
 
@@ -157,7 +158,7 @@ export class Ctx {
     if (!r.url) {
       if (this.globals.profile !== undefined && !r.profileExists)
         throw new CliError('config', `no profile "${r.profileName}" in ${r.path} (profiles: ${r.profileNames.join(', ') || 'none'})`);
-      throw new CliError('no_server', 'no server address: start one with `agora up`, or set AGORA_URL, or pass --url');
+      throw new CliError('no_server', `no server address: start one with \`${this.cmd('up')}\`, or set AGORA_URL, or pass --url`);
     }
     let parsed: URL;
     try {
@@ -180,15 +181,23 @@ export class Ctx {
   /** A client that must carry a key. */
   authed(): AgoraClient {
     const c = this.client();
-    if (!c.apiKey) throw new CliError('no_key', `no API key: \`agora register\` saves one, or set AGORA_API_KEY (config: ${this.resolved().path})`);
+    if (!c.apiKey) throw new CliError('no_key', `no API key: \`${this.cmd('register')}\` saves one, or set AGORA_API_KEY (config: ${this.resolved().path})`);
     return c;
   }
 
   collab(): string {
     const slug = this.resolved().collaboration;
-    if (!slug) throw new UsageError('which collaboration? pass --collab SLUG, set AGORA_COLLAB, or `agora use SLUG` (`agora collabs` lists them)');
+    if (!slug) throw new UsageError(`which collaboration? pass --collab SLUG, set AGORA_COLLAB, or \`${this.cmd('use SLUG')}\` (\`${this.cmd('collabs')}\` lists them)`);
     return slug;
   }
+
+  /** A command to paste, in the form this user runs agora (`agora ...`, `./agora ...`, `npm run agora -- ...`). */
+  cmd(rest: string): string {
+    this.agoraPrefix ??= agoraCommand(this.env);
+    return `${this.agoraPrefix} ${rest}`;
+  }
+
+  private agoraPrefix: string | undefined;
 
   out(text: string): void {
     this.io.stdout(text.endsWith('\n') ? text : `${text}\n`);

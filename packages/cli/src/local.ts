@@ -5,12 +5,12 @@
 
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { CliError } from './command.ts';
+import { REPO_ROOT } from './invocation.ts';
 
-/** The repository root (packages/cli/src -> ../../..). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The repository root (defined in invocation.ts). */
+export { REPO_ROOT };
 export const DEFAULT_DEMO = join(REPO_ROOT, 'challenges', 'tiny-lm');
 export const DEFAULT_PORT = 4180;
 

@@ -29,9 +29,9 @@ async function ok(client: Client, name: string, args: Record<string, unknown> = 
   assert.ok(!r.isError, `${name}: ${r.content.map((c) => c.text).join('\n')}`);
   return r.structuredContent as Record<string, any>;
 }
-function refusal(r: ToolResult): { code: string; status: number | null; message: string } {
+function refusal(r: ToolResult): { code: string; status: number | null; message: string; details: unknown } {
   assert.equal(r.isError, true, 'a refusal is a tool error');
-  return (JSON.parse(r.content[0]!.text!) as { error: { code: string; status: number | null; message: string } }).error;
+  return (JSON.parse(r.content[0]!.text!) as { error: { code: string; status: number | null; message: string; details: unknown } }).error;
 }
 
 describe('MCP server', () => {
@@ -119,6 +119,17 @@ describe('MCP server', () => {
       const childId = child.submission.id as number;
       assert.deepEqual((await ok(client, 'submission', { id: childId })).submission.parents, [baseline]);
 
+      if (transport === 'stdio') {
+        // A free smoke run first (the one real tiny-lm smoke run in the tests): marked, uncharged, no result.
+        const smoke = await ok(client, 'run', { submissionId: childId, smoke: true, waitSeconds: 300 });
+        assert.equal(smoke.state, 'succeeded', smoke.reason ?? '');
+        assert.equal(smoke.smoke, true);
+        assert.equal(smoke.charged, false);
+        assert.equal(smoke.result, null);
+        assert.match(smoke.reason, /^smoke run passed on .*answered one public prompt.*never ranked, not charged/);
+        const { lineage } = await ok(client, 'submission', { id: childId, lineage: true });
+        assert.ok(lineage.nodes.some((n: { id: number }) => n.id === baseline), 'the parent is in the lineage');
+      }
       const job = await ok(client, 'run', { submissionId: childId, waitSeconds: 300 });
       assert.equal(job.state, 'succeeded', job.reason ?? '');
       const detail = await ok(client, 'job', { jobId: job.id, logLines: 5 });
@@ -132,7 +143,7 @@ describe('MCP server', () => {
       assert.equal(reply.replyTo, plan.id);
       const diff = await ok(client, 'diff', { id: childId });
       assert.ok(diff, 'a diff against the parent');
-      await ok(client, 'release_claim', { id: claim.claim.id });
+      await ok(client, 'claim', { release: claim.claim.id });
       const after = await ok(client, 'digest');
       assert.ok(!after.claims.some((c: { id: number }) => c.id === claim.claim.id), 'a released claim leaves the digest');
     });
@@ -156,6 +167,17 @@ describe('MCP server', () => {
     // Another agent's post cannot be edited: the API's rule applies unchanged, as a tool error.
     const notMine = refusal(await call(client, 'edit_post', { id: bobs.id, body: 'ada was here' }));
     assert.equal(notMine.status, 403);
+
+    // Checks before quota is spent: every problem of the bundle in one refusal, nothing stored.
+    const s0 = (await ada.call('listSubmissions', { params: { collab: t.collab }, query: {} })).items[0]!.id;
+    const broken = refusal(await call(client, 'submit', { title: 'broken', files: [{ path: 'agora.json', content: '{"comand": ["node", "serve.ts"]}' }] }));
+    assert.equal(broken.status, 422);
+    assert.deepEqual((broken.details as { problems: string[] }).problems.length, 2);
+    // A flag reaches the organizers.
+    const flagged = await ok(client, 'flag', { post: bobs.id, category: 'other', evidence: 'test flag' });
+    assert.equal(flagged.category, 'other');
+    // Verification is the organizers': a participant's call is the API's 403, as a tool error.
+    assert.equal(refusal(await call(client, 'verify', { submissionId: s0 })).status, 403);
 
     // Over quota: the run tool answers 429 quota_exceeded with when the next job frees.
     const q = await ada.call('myQuota', { params: { collab: t.collab } });

@@ -111,18 +111,41 @@ async function waitForJob(ctx: ToolContext, id: number, seconds: number): Promis
 const runJob: ToolSpec = {
   name: 'run',
   title: 'Run a submission',
-  description: 'Queue a job scoring a submission (your own, or one staged by someone else: you are credited as sponsor) on a split, charged to your daily quota. waitSeconds: wait up to that long for it to finish. Errors say how much quota is used and when the next job frees.',
+  description: 'Queue a job scoring a submission (your own, or one staged by someone else: you are credited as sponsor) on a split, charged to your daily quota. smoke: true instead starts it and sends one untimed public request, free (never charged, never ranked, a few a day): do it first to learn the server starts. waitSeconds: wait up to that long for it to finish. Errors say how much quota is used and when the next job frees.',
   readOnly: false, destructive: false, idempotent: false,
   input: z.object({
     submissionId: z.number().int().positive(),
     split: z.string().max(63).default('public'),
+    smoke: z.boolean().default(false),
     waitSeconds: z.number().int().min(0).max(600).default(0),
   }),
   output: Job,
   async run(ctx, args) {
-    const a = args as { submissionId: number; split: string; waitSeconds: number };
-    const job = await ctx.client.call('createJob', { params: { collab: ctx.collab }, body: { submissionId: a.submissionId, split: a.split } });
+    const a = args as { submissionId: number; split: string; smoke: boolean; waitSeconds: number };
+    const job = a.smoke
+      ? await ctx.client.call('smokeRun', { params: { collab: ctx.collab, id: a.submissionId } })
+      : await ctx.client.call('createJob', { params: { collab: ctx.collab }, body: { submissionId: a.submissionId, split: a.split } });
     return a.waitSeconds ? waitForJob(ctx, job.id, a.waitSeconds) : job;
+  },
+};
+
+const claim: ToolSpec = {
+  name: 'claim',
+  title: 'Claim work, or release a claim',
+  description: 'Say which lever you are trying and/or which submission you build on, for some hours (default 6, at most 48), so others do not repeat it; the answer lists others\' active claims on the same. release: a claim id ends that claim instead.',
+  readOnly: false, destructive: false, idempotent: false,
+  input: z.object({
+    lever: z.string().max(40).optional(),
+    submissionId: z.number().int().positive().optional(),
+    note: z.string().max(500).default(''),
+    hours: z.number().positive().max(48).optional(),
+    release: z.number().int().positive().optional().describe('the id of a claim to end'),
+  }),
+  output: z.object({ claim: z.unknown(), overlaps: z.unknown().optional() }),
+  async run({ client, collab }, args) {
+    const { release, ...body } = args as { release?: number; lever?: string; submissionId?: number; note: string; hours?: number };
+    if (release !== undefined) return { claim: await client.call('releaseClaim', { params: { collab, id: release } }) };
+    return client.call('createClaim', { params: { collab }, body: body as never });
   },
 };
 
@@ -151,17 +174,41 @@ const jobTool: ToolSpec = {
 const submission: ToolSpec = {
   name: 'submission',
   title: 'A submission, its lineage and results',
-  description: 'One submission: files, parents and children (its place in the lineage), credits, levers, fingerprint and duplicateOf, with its pooled scores per split and hardware class.',
+  description: 'One submission: files, parents and children, credits, levers, fingerprint and duplicateOf, with its pooled scores per split and hardware class. lineage: true adds its whole lineage (ancestors and descendants with authors, credits, sponsors, scores, badges, invalid or withdrawn marks).',
   readOnly: true, destructive: false, idempotent: true,
-  input: z.object({ id: z.number().int().positive() }),
-  output: z.object({ submission: z.unknown(), results: z.unknown() }),
+  input: z.object({ id: z.number().int().positive(), lineage: z.boolean().default(false) }),
+  output: z.object({ submission: z.unknown(), results: z.unknown(), lineage: z.unknown().optional() }),
   async run({ client, collab }, args) {
-    const { id } = args as { id: number };
-    const [s, results] = await Promise.all([
+    const { id, lineage } = args as { id: number; lineage: boolean };
+    const [s, results, graph] = await Promise.all([
       client.call('getSubmission', { params: { collab, id } }),
       client.call('submissionResults', { params: { collab, id }, query: {} as never }),
+      lineage ? client.call('lineage', { params: { collab }, query: { of: String(id) } as never }) : undefined,
     ]);
-    return { submission: s, results: { pools: results.pools } };
+    return { submission: s, results: { pools: results.pools }, ...(graph ? { lineage: graph } : {}) };
+  },
+};
+
+const verify: ToolSpec = {
+  name: 'verify',
+  title: 'Organizers: verify a submission, or override a verdict',
+  description: 'submissionId: run its private verification now (uncharged; the verifier announces the verdict on the board). verificationId with verdict and reason: override a decided verdict (announced, audited). Organizers only.',
+  readOnly: false, destructive: false, idempotent: false,
+  input: z.object({
+    submissionId: z.number().int().positive().optional(),
+    split: z.string().max(63).optional(),
+    verificationId: z.number().int().positive().optional(),
+    verdict: z.enum(['verified', 'diverged', 'failed']).optional(),
+    reason: z.string().max(2000).optional(),
+  }),
+  output: z.object({ verification: z.unknown() }),
+  async run({ client, collab }, args) {
+    const a = args as { submissionId?: number; split?: string; verificationId?: number; verdict?: 'verified' | 'diverged' | 'failed'; reason?: string };
+    if ((a.submissionId === undefined) === (a.verificationId === undefined)) throw new LocalError('bad_input', 'give submissionId (verify now) or verificationId with verdict and reason (override), not both');
+    if (a.submissionId !== undefined)
+      return { verification: await client.call('verifySubmission', { params: { collab, id: a.submissionId }, body: a.split ? { split: a.split } : {} }) };
+    if (!a.verdict || !a.reason) throw new LocalError('bad_input', 'an override needs verdict and reason');
+    return { verification: await client.call('overrideVerdict', { params: { collab, id: a.verificationId! }, body: { verdict: a.verdict, reason: a.reason } }) };
   },
 };
 
@@ -199,8 +246,9 @@ export function agoraTools(opts: { readOnly?: boolean } = {}): ToolSpec[] {
     submission,
     routeTool('diff', 'diffSubmission', { title: 'Diff two submissions', readOnly: true }),
     compare,
-    routeTool('claim', 'createClaim', { title: 'Claim work', readOnly: false }),
-    routeTool('release_claim', 'releaseClaim', { title: 'Release a claim', readOnly: false, idempotent: true }),
+    claim,
+    routeTool('flag', 'createFlag', { title: 'Flag a submission or post for the organizers', readOnly: false }),
+    verify,
   ];
   return opts.readOnly ? all.filter((t) => t.readOnly) : all;
 }

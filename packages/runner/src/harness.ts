@@ -18,6 +18,8 @@ export interface HarnessRunOptions {
   outFile: string;
   /** Appended as `--repeats N` only when given (the job asks for other than the challenge's default). */
   repeats?: number;
+  /** A smoke run: `--smoke` is appended (one untimed request on public data; decision 0180). */
+  smoke?: boolean;
   /** Seconds before the harness and everything under it is killed. */
   wallSeconds: number;
   env: Record<string, string>;
@@ -97,6 +99,7 @@ export function startHarness(o: HarnessRunOptions): HarnessRun {
   const [cmd, ...args] = resolveCommand(o.command);
   const argv = [...args, '--submission', o.bundleDir, '--split', o.split, '--out', o.outFile];
   if (o.repeats !== undefined) argv.push('--repeats', String(o.repeats));
+  if (o.smoke) argv.push('--smoke');
   const started = performance.now(); // monotonic: a duration, unmoved by wall-clock jumps
   let killed: HarnessExit['killed'] = null;
   let stderrTail = '';

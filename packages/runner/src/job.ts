@@ -208,14 +208,15 @@ export async function executeJob(ctx: JobContext): Promise<JobReport> {
       ...(ctx.pythonBytecodeDir !== undefined ? { pythonBytecodeDir: ctx.pythonBytecodeDir } : {}),
       allowUnsandboxed: !ctx.sandbox.available && ctx.allowUnsandboxed,
     });
-    note(`running harness ${JSON.stringify(spec.harness.command)} v${spec.harness.version} for ${job.repeats} repeat(s), split ${job.split}, wall limit ${wallSeconds} s`);
+    note(`running harness ${JSON.stringify(spec.harness.command)} v${spec.harness.version} ${job.smoke ? 'for a smoke run (--smoke: one untimed request)' : `for ${job.repeats} repeat(s)`}, split ${job.split}, wall limit ${wallSeconds} s`);
     const run = startHarness({
       command: spec.harness.command,
       cwd: challenge.dir,
       bundleDir,
       split: job.split,
       outFile,
-      ...(job.repeats !== spec.repeats ? { repeats: job.repeats } : {}),
+      ...(job.repeats !== spec.repeats && !job.smoke ? { repeats: job.repeats } : {}),
+      ...(job.smoke ? { smoke: true } : {}),
       wallSeconds,
       env: harnessEnv({
         AGORA_SANDBOX_EXEC: JSON.stringify(prefix),

@@ -80,4 +80,32 @@ describe('agora runner against a real server', { skip: sandboxSkip() }, () => {
     assert.equal(await b.resultCount(job.id), 0);
     await r.stop();
   });
+
+  test('smoke runs: free, marked, never a result; a failing server says why; a few a day (decision 0180)', async () => {
+    const collab = b.t.collab;
+    const carl = await b.t.join('carl');
+    const files = (main: string) => [{ path: 'agora.json', content: JSON.stringify({ command: ['node', 'main.js'] }) }, { path: 'main.js', content: main }];
+    const good = await carl.call('createSubmission', { params: { collab }, body: { title: 'smoke ok', files: files('console.log("score 5")') } });
+    const bad = await carl.call('createSubmission', { params: { collab }, body: { title: 'smoke bad', files: files('process.exit(4)') } });
+    const quota = await carl.call('myQuota', { params: { collab } });
+    const [j1, j2] = [await carl.call('smokeRun', { params: { collab, id: good.submission.id } }), await carl.call('smokeRun', { params: { collab, id: bad.submission.id } })];
+    assert.deepEqual([j1.smoke, j1.charged, j1.sponsor, j1.repeats], [true, false, null, 1]);
+    const r = await b.start('r-smoke');
+    const [d1, d2] = await Promise.all([b.finished(j1.id), b.finished(j2.id)]);
+    assert.equal(d1.state, 'succeeded', d1.reason ?? '');
+    assert.match(d1.reason!, /^smoke run passed on .*: the submission started and printed 1 score line\(s\) \(nothing measured, never ranked, not charged\)/);
+    assert.equal(d1.result, null);
+    assert.match(await b.logText(j1.id), /echo harness: split public, smoke run/);
+    assert.equal(d2.state, 'failed');
+    assert.match(d2.reason!, /exited with code 4/);
+    for (const j of [j1, j2]) assert.equal(await b.resultCount(j.id), 0, 'a smoke run writes no result');
+    assert.equal((await carl.call('myQuota', { params: { collab } })).used, quota.used, 'nothing charged');
+    const lb = await carl.call('leaderboard', { params: { collab }, query: {} });
+    assert.ok(!lb.items.some((e) => e.submissionId === good.submission.id), 'never on the leaderboard');
+    const events = await carl.call('listEvents', { params: { collab }, query: { types: 'job.succeeded', limit: 1000 } });
+    assert.ok(events.items.some((e) => (e.payload as { jobId: number; smoke?: boolean }).jobId === j1.id && (e.payload as { smoke?: boolean }).smoke === true), 'its events say smoke');
+    // The echo challenge offers two a day.
+    await assert.rejects(carl.call('smokeRun', { params: { collab, id: good.submission.id } }), (e: Error & { status?: number; code?: string }) => e.status === 429 && e.code === 'rate_limited' && /smoke runs used up: 2 of 2/.test(e.message));
+    await r.stop();
+  });
 });

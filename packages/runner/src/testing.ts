@@ -49,6 +49,7 @@ export function echoClaim(over: Partial<ClaimedJob> = {}): ClaimedJob {
     artifacts: [],
     limits: { wall_seconds: 3, cpu_seconds: 10, memory_mb: 512, processes: 64 },
     repeats: 2,
+    smoke: false,
     ...over,
   };
 }

@@ -1,4 +1,4 @@
-import { AgoraEvent, routes, type AgoraEventOf, type EventType, type Infer, type InferIn, type RouteDef, type Routes } from '@agora/core';
+import { AgoraEvent, JobState, LogLine, routes, type AgoraEventOf, type EventType, type Infer, type InferIn, type RouteDef, type Routes } from '@agora/core';
 
 /** An error the server answered with: status plus the typed body {code, message, details}. */
 export class AgoraApiError extends Error {
@@ -118,6 +118,39 @@ export class AgoraClient {
     }
   }
 
+  /**
+   * A job's log live, to its end: each line once, in order (`log`), then `end` with the job's final
+   * state. Reconnects with Last-Event-ID after a dropped connection, so nothing is lost or repeated.
+   */
+  async *jobLog(collab: string, id: number, opts: { after?: number; signal?: AbortSignal; reconnectMs?: number } = {}): AsyncGenerator<JobLogItem, void, undefined> {
+    let last = opts.after ?? 0;
+    for (;;) {
+      if (opts.signal?.aborted) return;
+      try {
+        const res = await this.fetchImpl(`${this.url}/v1/collaborations/${encodeURIComponent(collab)}/jobs/${id}/logs/stream`, {
+          headers: this.headers({ accept: 'text/event-stream', 'last-event-id': String(last) }),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
+        if (!res.ok) await readResponse(res);
+        for await (const msg of parseSse(res.body!)) {
+          if (msg.event === 'end') {
+            yield { type: 'end', state: JobState.parse((JSON.parse(msg.data) as { state?: unknown }).state) };
+            return;
+          }
+          if (msg.event !== 'log' || !msg.id) continue;
+          const line = LogLine.parse(JSON.parse(msg.data));
+          if (line.seq <= last) continue;
+          last = line.seq;
+          yield { type: 'log', line };
+        }
+      } catch (err) {
+        if (opts.signal?.aborted) return;
+        if (err instanceof AgoraApiError && err.status < 500) throw err;
+      }
+      await new Promise((r) => setTimeout(r, opts.reconnectMs ?? 1000));
+    }
+  }
+
   /** `events()` with a callback; resolves with the last event id seen once the signal aborts. */
   async followEvents(
     collab: string,
@@ -131,6 +164,8 @@ export class AgoraClient {
     return last;
   }
 }
+
+export type JobLogItem = { type: 'log'; line: LogLine } | { type: 'end'; state: JobState };
 
 /** An event off the stream, checked against the union: a malformed one is an error, not a silent pass. */
 function parseEvent(data: string): AgoraEvent {

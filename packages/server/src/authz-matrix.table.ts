@@ -138,6 +138,8 @@ export const matrix: Record<keyof typeof routes | keyof typeof streamRoutes, Cas
   getJob: read(withId((f) => f.runJob.id)),
   cancelJob: { rule: authorOrOrganizer, request: (f, who) => ({ params: { ...C(f), id: forWho(f.cancelJobs, who, 'participant') }, body: { reason: 'matrix' } }) },
   rerunJob: { rule: authorOrOrganizer, request: withId((f) => f.finishedJob) },
+  // The matrix's challenge offers no smoke runs: those allowed are told so (422, decision 0180).
+  smokeRun: { rule: { ...authorOrOrganizer, participant: 422, organizer: 422, admin: 422 }, request: sub },
   jobLogs: [
     read(withId((f) => f.runJob.id)),
     // A private-split job's log may quote private data: organizers only.

@@ -61,7 +61,7 @@ export const artifactCommands: Command[] = [
       const mediaType = a.str('media-type');
       const resume = a.str('resume');
       const res = await uploadArtifact(c.authed(), c.collab(), file, { ...(mediaType ? { mediaType } : {}), ...(resume ? { resume } : {}), note: (s) => c.note(s) });
-      c.print(res, () => `${fields([['sha256', res.sha256], ['bytes', res.size], ['media type', res.mediaType], ['uploaded', when(res.createdAt)]])}\nuse it: agora submit DIR --title T --artifact path/in/bundle=${res.sha256}`);
+      c.print(res, () => `${fields([['sha256', res.sha256], ['bytes', res.size], ['media type', res.mediaType], ['uploaded', when(res.createdAt)]])}\nuse it: ${c.cmd(`submit DIR --title T --artifact path/in/bundle=${res.sha256}`)}`);
     },
   },
   {

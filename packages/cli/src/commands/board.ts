@@ -67,7 +67,7 @@ export const boardCommands: Command[] = [
     options: postOptions,
     async run(c, a) {
       a.atMost(1);
-      const title = a.need('title', '--title (a new thread needs one; `agora board reply ID` answers a post)');
+      const title = a.need('title', `--title (a new thread needs one; \`${c.cmd('board reply ID')}\` answers a post)`);
       const body = (await c.text(a, 0, 'body'))!;
       const client = c.authed();
       const collab = c.collab();
@@ -118,7 +118,7 @@ export const boardCommands: Command[] = [
       c.print(res, () =>
         res.items.length
           ? table(res.items, [...summaryCols.slice(0, 4), { header: 'REPLIES', get: (t) => t.replyCount, align: 'right' }, { header: 'LAST', get: (t) => when(t.lastActivityAt) }, summaryCols[4]!]) + nextPage(res.nextCursor)
-          : 'no threads yet: `agora board post --title T BODY` starts one');
+          : `no threads yet: \`${c.cmd('board post --title T BODY')}\` starts one`);
     },
   },
   {
@@ -153,7 +153,7 @@ export const boardCommands: Command[] = [
           ['rulings', res.rulings], ['mentions of me', res.mentionsOfMe], ['replies to me', res.repliesToMe], ['new threads', res.newThreads],
         ]);
         if (!out.length) return res.since > 0 ? `nothing new (you have read up to #p${res.since})` : 'nothing new';
-        out.push(marked ? `marked read up to #p${marked.lastReadPostId}` : `mark as read: agora board new --mark-read (or agora board mark-read --up-to ${res.upTo})`);
+        out.push(marked ? `marked read up to #p${marked.lastReadPostId}` : `mark as read: ${c.cmd('board new --mark-read')} (or ${c.cmd(`board mark-read --up-to ${res.upTo}`)})`);
         return out.join('\n\n');
       });
     },

@@ -71,7 +71,7 @@ export const identityCommands: Command[] = [
       });
       c.print(res, () =>
         [fields([['invite', res.code], ['role', res.role], ['uses', res.maxUses], ['expires', when(res.expiresAt)]]), '',
-          `register with: agora register --url ${c.client().url} --invite ${res.code} --handle HANDLE --owner OWNER`].join('\n'));
+          `register with: ${c.cmd(`register --url ${c.client().url} --invite ${res.code} --handle HANDLE --owner OWNER`)}`].join('\n'));
     },
   },
   {
@@ -110,7 +110,7 @@ export const identityCommands: Command[] = [
             ['member of', res.memberships.map((m) => `${m.collaboration} (${m.role})`).join(', ')], ['api key', res.key.apiKey]]),
           '',
           'The key is shown once; the server keeps only its hash.',
-          ...(saved ? [`Saved in profile "${saved}" of ${c.resolved().path}${readConfig(c.resolved().path).defaultProfile === saved ? ' (the default profile)' : `; use it with --profile ${saved}, or make it the default with \`agora profile ${saved}\``}.`] : []),
+          ...(saved ? [`Saved in profile "${saved}" of ${c.resolved().path}${readConfig(c.resolved().path).defaultProfile === saved ? ' (the default profile)' : `; use it with --profile ${saved}, or make it the default with \`${c.cmd(`profile ${saved}`)}\``}.`] : []),
         ].join('\n'));
     },
   },
@@ -126,7 +126,7 @@ export const identityCommands: Command[] = [
           ['handle', `@${me.participant.handle}${me.isAdmin ? ' (server admin)' : ''}`], ['kind', me.participant.kind], ['owner', me.participant.owner],
           ['model', me.participant.model], ['key', me.keyId],
           ['member of', me.memberships.map((m) => `${m.collaboration} (${m.role})`).join(', ') || 'nothing yet'],
-          ['server', `${r.url} (${r.sources.url})`], ['collaboration', r.collaboration ? `${r.collaboration} (${r.sources.collaboration})` : 'none (--collab, AGORA_COLLAB or `agora use`)'],
+          ['server', `${r.url} (${r.sources.url})`], ['collaboration', r.collaboration ? `${r.collaboration} (${r.sources.collaboration})` : `none (--collab, AGORA_COLLAB or \`${c.cmd('use')}\`)`],
           ['profile', `${r.profileName} in ${r.path}`],
         ]));
     },
@@ -191,7 +191,7 @@ export const identityCommands: Command[] = [
             { header: 'CREATED', get: (x) => when(x.createdAt) },
             { header: 'TITLE', get: (x) => x.title, max: 80 },
           ])
-          : 'no collaborations visible (server admins create them with `agora init DIR`)');
+          : `no collaborations visible (server admins create them with \`${c.cmd('init DIR')}\`)`);
     },
   },
   {
@@ -215,7 +215,7 @@ export const identityCommands: Command[] = [
     async run(c, a) {
       a.atMost(1);
       if (!a.positionals.length) {
-        if (a.str('invite')) throw new UsageError('--invite joins a collaboration: name it (agora join SLUG --invite CODE)');
+        if (a.str('invite')) throw new UsageError(`--invite joins a collaboration: name it (${c.cmd('join SLUG --invite CODE')})`);
         const client = c.client();
         const slug = c.resolved().collaboration;
         const res = await client.raw(slug ? client.path('joinDocument', { collab: slug }).slice(client.url.length) : '/join.md');
@@ -226,7 +226,7 @@ export const identityCommands: Command[] = [
       const slug = a.pos(0, '<collaboration>');
       const invite = a.str('invite');
       const res = await c.authed().call('join', { params: { collab: slug }, body: invite ? { invite } : {} });
-      c.print(res, () => `joined ${res.collaboration} as ${res.role}; \`agora use ${res.collaboration}\` makes it the default`);
+      c.print(res, () => `joined ${res.collaboration} as ${res.role}; \`${c.cmd(`use ${res.collaboration}`)}\` makes it the default`);
     },
   },
   {

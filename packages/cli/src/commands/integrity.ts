@@ -50,7 +50,7 @@ export const integrityCommands: Command[] = [
       const target = onPost ? { post } : { submission: a.id(0, '<submission-id>') };
       const evidence = (await c.text(a, onPost ? 0 : 1, 'evidence'))!;
       const f = await c.authed().call('createFlag', { params: { collab: c.collab() }, body: { ...target, category: category as Flag['category'], evidence } });
-      c.print(f, () => `flagged ${f.target.ref} as ${f.category}: #f${f.id} is in the organizers' queue (\`agora flags show ${f.id}\`)`);
+      c.print(f, () => `flagged ${f.target.ref} as ${f.category}: #f${f.id} is in the organizers' queue (\`${c.cmd(`flags show ${f.id}`)}\`)`);
     },
   },
   {
@@ -278,7 +278,7 @@ export const integrityCommands: Command[] = [
       const res = await c.authed().call('finalizeStandings', { params: { collab: c.collab() }, body: split ? { split } : {} });
       c.print(res, () => res.standings
         ? `published the final standings as #p${res.standings.postId}: ${res.standings.entries.length} entries`
-        : `not yet: ${res.unverified.length} ranked entries await private verification: ${res.unverified.map((u) => `#s${u.submissionId}`).join(', ')} (agora jobs run ID --split private)`);
+        : `not yet: ${res.unverified.length} ranked entries await private verification: ${res.unverified.map((u) => `#s${u.submissionId}`).join(', ')} (${c.cmd('jobs run ID --split private')})`);
       return res.standings ? 0 : 3;
     },
   },

@@ -1,9 +1,10 @@
 // `agora jobs run|list|show|logs|cancel|rerun`, `agora quota [grant]`, `agora leaderboard`, `agora compare`, `agora results`.
 
-import { isTerminal, jobPeople, jobRepeats, jobTry, type Job } from '@agora/core';
-import type { Command, Ctx } from '../command.ts';
+import { jobPeople, jobRepeats, jobTry, type Job } from '@agora/core';
+import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
 import { fields, nextPage, safe, table, when } from '../output.ts';
+import { exitCodeOf, watchJob } from './watch.ts';
 
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '-' : Number(x.toPrecision(digits + 2)).toString());
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${Number((x * 100).toPrecision(3))}%`);
@@ -32,19 +33,6 @@ function jobText(j: Job): string {
   ].join('\n');
 }
 
-async function waitFor(c: Ctx, collab: string, id: number): Promise<Job> {
-  const client = c.client();
-  let last = '';
-  for (;;) {
-    const j = await client.call('getJob', { params: { collab, id } });
-    const state = `${j.state}${j.queuePosition ? ` (queue position ${j.queuePosition})` : ''}`;
-    if (state !== last && !c.json) c.note(`job #${id}: ${state}`);
-    last = state;
-    if (isTerminal(j.state)) return j;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
 export const jobCommands: Command[] = [
   {
     name: 'jobs run',
@@ -57,11 +45,11 @@ export const jobCommands: Command[] = [
       const repeats = a.int('repeats', { min: 1, max: 100 });
       const collab = c.collab();
       let job = await c.authed().call('createJob', { params: { collab }, body: { submissionId, split: a.str('split') ?? 'public', ...(repeats ? { repeats } : {}) } });
-      if (!a.flag('wait')) return c.print(job, () => `queued job #${job.id} (position ${job.queuePosition ?? '?'}, about ${job.waitEstimateSeconds ?? '?'} s): agora jobs show ${job.id}`);
-      job = await waitFor(c, collab, job.id);
+      if (!a.flag('wait')) return c.print(job, () => `queued job #${job.id} (position ${job.queuePosition ?? '?'}, about ${job.waitEstimateSeconds ?? '?'} s): ${c.cmd(`jobs watch ${job.id}`)}`);
+      job = await watchJob(c, collab, job.id, { logs: false });
       c.print(job, () => jobText(job));
       // Only a success exits 0: a guardrail failure scored but is not a result to build on.
-      return job.state === 'succeeded' ? 0 : 1;
+      return exitCodeOf(job.state);
     },
   },
   {
@@ -108,7 +96,7 @@ export const jobCommands: Command[] = [
       a.atMost(1);
       const id = a.id(0, '<job-id>');
       const collab = c.collab();
-      const job = a.flag('wait') ? await waitFor(c, collab, id) : await c.client().call('getJob', { params: { collab, id } });
+      const job = a.flag('wait') ? await watchJob(c, collab, id, { logs: false }) : await c.client().call('getJob', { params: { collab, id } });
       c.print(job, () => jobText(job));
     },
   },

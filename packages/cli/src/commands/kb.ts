@@ -47,7 +47,7 @@ export const kbCommands: Command[] = [
       const limit = a.int('limit', { min: 1, max: 200 });
       const cursor = a.str('cursor');
       const res = await c.client().call('listPages', { params: { collab: c.collab() }, query: { ...(cat ? { category: cat } : {}), ...(linksTo ? { linksTo } : {}), ...(limit ? { limit } : {}), ...(cursor ? { cursor } : {}) } });
-      c.print(res, () => (res.items.length ? table(res.items, pageCols) + nextPage(res.nextCursor) : 'no pages yet: `agora kb create SLUG --title T --category playbook --file page.md`'));
+      c.print(res, () => (res.items.length ? table(res.items, pageCols) + nextPage(res.nextCursor) : `no pages yet: \`${c.cmd('kb create SLUG --title T --category playbook --file page.md')}\``));
     },
   },
   {
@@ -75,7 +75,7 @@ export const kbCommands: Command[] = [
           '',
           indent(res.revision.body, ''),
           '',
-          `edit against this revision: agora kb edit ${res.page.slug} --base ${res.revision.number} --file page.md`,
+          `edit against this revision: ${c.cmd(`kb edit ${res.page.slug} --base ${res.revision.number} --file page.md`)}`,
         ].join('\n'));
     },
   },
@@ -105,7 +105,7 @@ export const kbCommands: Command[] = [
       a.atMost(2);
       const slug = a.pos(0, '<slug>');
       const base = a.int('base', { min: 1, max: 2_147_483_647 });
-      if (base === undefined) throw new UsageError(`missing --base N: the revision your text is based on (\`agora kb get ${slug}\` shows it)`);
+      if (base === undefined) throw new UsageError(`missing --base N: the revision your text is based on (\`${c.cmd(`kb get ${slug}`)}\` shows it)`);
       const body = await c.text(a, 1, 'body', { optional: true });
       const title = a.str('title');
       const cat = category(a, false);

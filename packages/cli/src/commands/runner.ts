@@ -39,7 +39,7 @@ export const runnerCommands: Command[] = [
       if (!labels.length) throw new UsageError('missing --labels (what the host offers, e.g. cpu or gpu,h100)');
       const only = a.list('for');
       const res = await c.authed().call('createRunner', { body: { name: a.need('name'), labels, collaborations: only.length ? only : null } });
-      c.print(res, () => `runner #${res.runnerId}; token (shown once):\n  ${res.token}\nstart it: AGORA_RUNNER_TOKEN=<token> agora runner start --labels ${labels.join(',')}`);
+      c.print(res, () => `runner #${res.runnerId}; token (shown once):\n  ${res.token}\nstart it: AGORA_RUNNER_TOKEN=<token> ${c.cmd(`runner start --labels ${labels.join(',')}`)}`);
     },
   },
   {

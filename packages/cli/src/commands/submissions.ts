@@ -2,17 +2,19 @@
 
 import { bundlePathProblem } from '@agora/core';
 import { submitFolder, type SubmissionCreated } from '@agora/sdk/local';
-import { UsageError, type Command } from '../command.ts';
+import { UsageError, type Command, type Ctx } from '../command.ts';
+import { watchJob } from './watch.ts';
 import { download, printServedFile } from './artifacts.ts';
 import { fields, indent, nextPage, plural, safe, table, when } from '../output.ts';
 
-function createdText(res: SubmissionCreated): string {
+function createdText(c: Ctx, res: SubmissionCreated): string {
   const s = res.submission;
   return [
     `submitted #s${s.id}: ${safe(s.title)} (${plural(s.fileCount, 'file')}, ${s.totalBytes} bytes${s.staged ? ', staged for sponsors' : ''})`,
     ...(res.duplicateOf ? [`note: same fingerprint as #s${res.duplicateOf.id} by @${res.duplicateOf.author} (${safe(res.duplicateOf.title)})`] : []),
     ...res.suggestedParents.map((p) => `suggested parent: #s${p.id} by @${p.author} (${Math.round(p.similarity * 100)}% similar, ${p.sharedFiles} shared files): declare it with --parent ${p.id} if you built on it`),
-    `run it: agora jobs run ${s.id}`,
+    `check it starts, free: ${c.cmd(`submissions smoke ${s.id}`)}`,
+    `run it: ${c.cmd(`jobs run ${s.id}`)}`,
   ].join('\n');
 }
 
@@ -49,7 +51,7 @@ export const submissionCommands: Command[] = [
       const artifacts = artifactRefs(Array.isArray(a.values.artifact) ? a.values.artifact : []);
       const meta = { title, description, parents: parents.map(Number), levers, credits: credits.map((handle) => ({ handle })), artifacts, staged: a.flag('stage') };
       const res = await submitFolder(c.authed(), c.collab(), dir, meta, { note: (s) => c.note(s) });
-      c.print(res, () => createdText(res));
+      c.print(res, () => createdText(c, res));
     },
   },
   {
@@ -79,7 +81,7 @@ export const submissionCommands: Command[] = [
             { header: 'FLAGS', get: (s) => [s.staged ? 'staged' : '', s.duplicateOf ? `dup of #s${s.duplicateOf}` : '', s.invalidated ? 'INVALIDATED' : ''].filter(Boolean).join(' ') },
             { header: 'TITLE', get: (s) => s.title, max: 60 },
           ]) + nextPage(res.nextCursor)
-          : 'no submissions yet: `agora submit DIR --title T`');
+          : `no submissions yet: \`${c.cmd('submit DIR --title T')}\``);
     },
   },
   {
@@ -137,7 +139,23 @@ export const submissionCommands: Command[] = [
       a.atMost(1);
       const id = a.id(0, '<id>');
       const res = await c.authed().call('setSubmissionStaged', { params: { collab: c.collab(), id }, body: { staged: !a.flag('off') } });
-      c.print(res, () => (res.staged ? `${res.ref} is staged: anyone with quota can run it with \`agora jobs run ${res.id}\`` : `${res.ref} is no longer staged`));
+      c.print(res, () => (res.staged ? `${res.ref} is staged: anyone with quota can run it with \`${c.cmd(`jobs run ${res.id}`)}\`` : `${res.ref} is no longer staged`));
+    },
+  },
+  {
+    name: 'submissions smoke',
+    args: '<id> [--no-wait]',
+    summary: 'A free smoke run: start the submission and send it one untimed public request, to learn that its server starts before spending a job (never charged, never ranked; a few a day). Waits for the verdict unless --no-wait.',
+    options: { 'no-wait': { type: 'boolean' } },
+    async run(c, a) {
+      a.atMost(1);
+      const id = a.id(0, '<id>');
+      const collab = c.collab();
+      const job = await c.authed().call('smokeRun', { params: { collab, id } });
+      if (a.flag('no-wait')) return c.print(job, () => `smoke run queued as job #${job.id} (never charged, never ranked): ${c.cmd(`jobs watch ${job.id}`)}`);
+      const done = await watchJob(c, collab, job.id, { logs: false });
+      c.print(done, () => `smoke run #${done.id} of #s${id}: ${done.state === 'succeeded' ? 'passed' : done.state}${done.reason ? `: ${done.reason}` : ''}${done.state === 'succeeded' ? `\nscore it: ${c.cmd(`jobs run ${id}`)}` : `\nits log: ${c.cmd(`jobs logs ${done.id}`)}`}`);
+      return done.state === 'succeeded' ? 0 : 1;
     },
   },
   {

@@ -12,6 +12,7 @@ import { AgoraApiError, AgoraClient } from '@agora/sdk';
 import type { RunningServer } from '@agora/server';
 import type { Command, Ctx } from '../command.ts';
 import { configPath as configFile, readConfig, saveProfile, writeConfig, type ConfigFile } from '../config.ts';
+import { pathLine } from '../invocation.ts';
 import { acquireLock, checkPort, databaseTarget, DEFAULT_DEMO, DEFAULT_PORT, firstSignal, layout, REPO_ROOT } from '../local.ts';
 import { fields } from '../output.ts';
 import { databaseOf, dataDirOf } from './serve.ts';
@@ -174,7 +175,8 @@ export const upCommand: Command = {
         c.out(JSON.stringify({ url, adminKey: first?.apiKey ?? null, profile: savedTo, config: configPath, collaboration: collab, runnerId: runner?.runnerId ?? null, database: db.label, dataDir: data }));
       } else {
         const rel = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p) || '.');
-        const cmd = existsSync(join(process.cwd(), 'package.json')) && resolve(process.cwd()) === REPO_ROOT ? 'npm run agora --' : 'agora';
+        // Put agora on the PATH of the next terminal with one line, for that shell only (decision 0181).
+        const onPath = c.cmd('').trim() === 'agora';
         c.out([
           '',
           `Agora is running: open ${url}`,
@@ -188,11 +190,12 @@ export const upCommand: Command = {
             ? ['First organizer key (@organizer; shown this once, the server keeps only its hash):', `  ${first.apiKey}`, saved ? `It is saved as profile "${profileName}" (the default) in ${configPath}.` : 'It was NOT saved in the CLI config (see above): keep it now.']
             : [`Organizer key: the one printed at the first start${ours ? `, saved as profile "${profileName}" in ${configPath}` : ''}; \`agora admin-key --data ${rel(data)}\` issues a fresh one while Agora is stopped.`]),
           '',
-          'Next, in another terminal:',
-          `  ${cmd} whoami`,
-          `  ${cmd} invite --role participant       # an invite code for an agent`,
-          `  ${cmd} board read                      # the message board`,
-          `  ${cmd} events --follow                 # the live event stream`,
+          onPath ? 'Next, in another terminal:' : 'Next, in another terminal (the first line puts agora on its PATH, for that shell only):',
+          ...(onPath ? [] : [`  ${pathLine()}`]),
+          '  agora whoami',
+          '  agora invite --role participant       # an invite code for an agent',
+          '  agora board read                      # the message board',
+          '  agora events --follow                 # the live event stream',
           '',
           'Ctrl-C stops.',
         ].join('\n'));

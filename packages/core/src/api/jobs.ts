@@ -15,6 +15,12 @@ export const jobRoutes = {
     body: CreateJobBody,
     response: Job,
   }),
+  smokeRun: route({
+    method: 'post', path: '/v1/collaborations/{collab}/submissions/{id}/smoke', tag: 'jobs', auth: 'required', status: 201,
+    summary: 'A free smoke run: the submission is started as a job would start it and sent one untimed request on public data. Never charged, never ranked, no result: the job\'s state and reason say whether the server started and answered. A few a day per participant (the challenge\'s smoke.runs_per_day; 429 rate_limited says when the next is allowed).',
+    params: z.object({ collab: Slug, id: IdParam }),
+    response: Job,
+  }),
   listJobs: route({
     method: 'get', path: '/v1/collaborations/{collab}/jobs', tag: 'jobs', auth: 'optional',
     summary: 'Jobs, newest first, with state, reason, queue position and wait estimate.',

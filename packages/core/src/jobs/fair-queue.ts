@@ -49,6 +49,16 @@ export function fairOrder<J extends QueuedJob>(jobs: readonly J[], running: Runn
   );
 }
 
+/**
+ * The order a runner takes jobs in: smoke runs first (a few seconds each, a few a day per
+ * participant, so they cannot starve scored jobs; an agent waits on one before it spends a job:
+ * decision 0180), then scored jobs; each group in fair order.
+ */
+export function claimOrder<J extends QueuedJob & { smoke?: boolean }>(jobs: readonly J[], running?: Running): J[] {
+  const fair = fairOrder(jobs, running);
+  return [...fair.filter((j) => j.smoke), ...fair.filter((j) => !j.smoke)];
+}
+
 /** The fair queue's second input: how many jobs each owner and each collaboration has running. */
 export function runningLoad(running: ReadonlyArray<{ ownerId: number; collaborationId: number }>): Running {
   const byOwner = new Map<number, number>();

@@ -15,3 +15,4 @@ export * from '../stats/board.ts';
 export * from './verification.ts';
 export * from './wording.ts';
 export * from './clock-jump.ts';
+export * from './smoke.ts';

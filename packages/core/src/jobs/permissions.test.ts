@@ -4,6 +4,8 @@ import type { Role } from '../schemas/identity.ts';
 import type { JobState } from '../schemas/jobs.ts';
 import { enforce } from '../decision.ts';
 import { cancelAction, jobSponsor, mayCancelJob, mayQueueJob, mayRerunJob, rerunSponsor, type JobFacts, type QueueRequest } from './permissions.ts';
+import { claimOrder } from './fair-queue.ts';
+import { maySmokeRun } from './smoke.ts';
 
 const AUTHOR = 1;
 const OTHER = 2;
@@ -90,4 +92,36 @@ test('mayCancelJob: requester, originator, sponsor or organizer, while unfinishe
     const d = mayCancelJob({ role, actorId, job: job(over) });
     assert.equal(d ? d.code : cancelAction(job(over)), want, name);
   }
+});
+
+test('smoke runs: offered by the challenge, for whoever may run the submission, a few a day', () => {
+  const now = new Date('2026-12-01T12:00:00Z');
+  const sub = { id: 7, authorId: 1, staged: false, invalidated: false, invalidatedReason: null, withdrawn: false };
+  const base = { role: 'participant' as const, actorId: 1, offered: { runs_per_day: 2, wall_seconds: 60 }, submission: sub, recent: [] as Date[], now };
+  const hoursAgo = (h: number) => new Date(now.getTime() - h * 3600_000);
+  const cases: Array<[string, Partial<typeof base> & { submission?: typeof sub }, string | null]> = [
+    ['the author, none used', {}, null],
+    ['not offered', { offered: undefined }, 'unprocessable'],
+    ['offered zero a day', { offered: { runs_per_day: 0, wall_seconds: 60 } }, 'unprocessable'],
+    ['someone else, not staged', { actorId: 2 }, 'forbidden'],
+    ['someone else, not staged, not offered: permission first', { actorId: 2, offered: undefined }, 'forbidden'],
+    ['someone else, staged', { actorId: 2, submission: { ...sub, staged: true } }, null],
+    ['invalidated', { submission: { ...sub, invalidated: true } }, 'conflict'],
+    ['withdrawn', { submission: { ...sub, withdrawn: true } }, 'conflict'],
+    ['one used of two', { recent: [hoursAgo(3)] }, null],
+    ['two used of two', { recent: [hoursAgo(20), hoursAgo(3)] }, 'rate_limited'],
+  ];
+  for (const [name, over, want] of cases) assert.equal(maySmokeRun({ ...base, ...over })?.code ?? null, want, name);
+  const full = maySmokeRun({ ...base, recent: [hoursAgo(20), hoursAgo(3)] })!;
+  assert.equal((full.details as { nextAllowedAt: string }).nextAllowedAt, '2026-12-01T16:00:00.000Z', 'the older of the two leaves the window first');
+});
+
+test('claim order: smoke runs before scored jobs, each group fair', () => {
+  const at = (s: number) => new Date(1_700_000_000_000 + s * 1000);
+  const jobs = [
+    { id: 1, collaborationId: 1, ownerId: 10, queuedAt: at(1), hardware: ['cpu'], repeats: 3, smoke: false },
+    { id: 2, collaborationId: 1, ownerId: 10, queuedAt: at(2), hardware: ['cpu'], repeats: 1, smoke: true },
+    { id: 3, collaborationId: 1, ownerId: 11, queuedAt: at(3), hardware: ['cpu'], repeats: 3, smoke: false },
+  ];
+  assert.deepEqual(claimOrder(jobs).map((j) => j.id), [2, 1, 3]);
 });

@@ -21,6 +21,8 @@ const JobBase = {
   originator: Handle.nullable(),
   sponsorId: Id.nullable(),
   sponsor: Handle.nullable(),
+  /** Set on a smoke run's events: it is never ranked (decision 0180). */
+  smoke: z.literal(true).optional(),
 };
 
 /** A job moved along an edge of the lifecycle table (core/jobs/lifecycle.ts). */

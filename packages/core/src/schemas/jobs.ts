@@ -98,6 +98,8 @@ export const ClaimedJob = z.object({
     processes: z.number().int(),
   }),
   repeats: z.number().int(),
+  /** A smoke run: the harness gets --smoke (one untimed request on public data, nothing scored; decision 0180). */
+  smoke: z.boolean().default(false),
 });
 export type ClaimedJob = z.infer<typeof ClaimedJob>;
 export const ClaimResponse = z.object({ job: ClaimedJob.nullable() });
@@ -183,6 +185,8 @@ export const Job = z.object({
   maxAttempts: z.number().int(),
   cancelRequested: z.boolean(),
   rerunOf: z.number().int().nullable(),
+  /** A smoke run (decision 0180): never charged, never ranked, no result; its reason says what it found. */
+  smoke: z.boolean(),
   queuePosition: z.number().int().nullable(),
   waitEstimateSeconds: z.number().int().nullable(),
   leaseExpiresAt: z.string().nullable(),

@@ -32,6 +32,7 @@ export async function submitFolder(
   }
   const tmp = mkdtempSync(join(tmpdir(), 'agora-submit-'));
   try {
+    opts.note?.(`packing ${files.length} files (${(total / 1048576).toFixed(1)} MB) into a tar.gz`);
     const archive = packTar(dir, tmp);
     const up = await uploadArtifact(client, collab, archive, { mediaType: 'application/gzip', ...(opts.note ? { note: opts.note } : {}) });
     return await client.call('createSubmission', { params: { collab }, body: { ...meta, bundle: up.sha256 } });

@@ -36,6 +36,8 @@ export async function uploadArtifact(
     const res = await client.raw(rel(url), { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: await readChunk(file, 0, size) });
     return (await readResponse(res)) as Uploaded;
   }
+  const mb = (n: number) => (n / 1048576).toFixed(1);
+  opts.note?.(`hashing ${file} (${mb(size)} MB)`);
   const sha256 = await sha256File(file);
   const upload = opts.resume
     ? await client.call('getArtifactUpload', { params: { collab, uploadId: opts.resume } })
@@ -50,6 +52,8 @@ export async function uploadArtifact(
       const res = await client.raw(rel(url), { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: await readChunk(file, offset, len) });
       offset = ((await readResponse(res)) as { received: number }).received;
       failures = 0;
+      // Progress on the caller's note channel (the CLI's stderr), so --json output stays clean.
+      opts.note?.(`upload ${upload.uploadId}: ${Math.floor((100 * offset) / size)}% (${mb(offset)} of ${mb(size)} MB)`);
     } catch (e) {
       // A refused chunk (4xx other than an offset mismatch) is final; network trouble and 5xx are retried from what arrived.
       if (e instanceof AgoraApiError && e.status < 500 && e.code !== 'conflict') throw e;

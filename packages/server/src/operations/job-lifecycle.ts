@@ -86,7 +86,7 @@ export const platformLog = (tx: Queryable, job: Pick<JobRow, 'id' | 'attempt'>, 
 
 export async function jobEvent(
   tx: Queryable,
-  job: Pick<JobRow, 'id' | 'collaboration_id' | 'submission_id' | 'split' | 'visibility' | 'attempt' | 'originator_id' | 'sponsor_id'>,
+  job: Pick<JobRow, 'id' | 'collaboration_id' | 'submission_id' | 'split' | 'visibility' | 'attempt' | 'originator_id' | 'sponsor_id'> & { smoke?: boolean },
   type: JobEventType,
   actorId: number | null,
   payload: Record<string, unknown> = {},
@@ -100,7 +100,7 @@ export async function jobEvent(
     subject: `#j${job.id}`,
     payload: {
       jobId: job.id, submissionId: job.submission_id, split: job.split, visibility: job.visibility, attempt: job.attempt,
-      originatorId: job.originator_id, originator: handle(job.originator_id), sponsorId: job.sponsor_id, sponsor: handle(job.sponsor_id), ...payload,
+      originatorId: job.originator_id, originator: handle(job.originator_id), sponsorId: job.sponsor_id, sponsor: handle(job.sponsor_id), ...(job.smoke ? { smoke: true } : {}), ...payload,
     },
   } as NewEvent<JobEventType>); // the extra fields vary by type: appendEvent checks them against the type's schema
 }

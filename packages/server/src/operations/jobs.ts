@@ -9,6 +9,7 @@ import {
   mayQueueJob,
   mayReadLogs,
   mayRerunJob,
+  maySmokeRun,
   rerunSponsor,
   type ChallengeSpec,
   type JobFacts,
@@ -63,17 +64,20 @@ interface NewJob {
   rerunOf: number | null;
   /** Why a private-split job runs: every one is a verification with a verdict (docs/decisions/0140). */
   verificationReason?: VerificationReason;
+  /** A smoke run (decision 0180). */
+  smoke?: boolean;
 }
 
 /** Inserts a queued job, charges its sponsor (atomically, or refuses), logs and announces it: one transaction. */
 async function insertQueuedJob(tx: Queryable, n: NewJob): Promise<number> {
   const job = await store.insertJob(tx, {
     collabId: n.collab.id, submissionId: n.submission.id, split: n.split, visibility: n.visibility, repeats: n.repeats,
-    hardware: n.collab.challenge.hardware, originatorId: n.submission.author_id, sponsorId: n.sponsorId, requestedBy: n.requestedBy.id, rerunOf: n.rerunOf,
+    hardware: n.collab.challenge.hardware, originatorId: n.submission.author_id, sponsorId: n.sponsorId, requestedBy: n.requestedBy.id, rerunOf: n.rerunOf, smoke: n.smoke ?? false,
   });
   if (n.sponsorId !== null) await chargeJob(tx, n.collab.id, n.sponsorId, job.id, n.collab.challenge);
   const people = jobPeople({ originator: n.submission.author_handle, sponsor: n.sponsorId === null ? null : n.sponsorId === n.submission.author_id ? n.submission.author_handle : n.requestedBy.handle, requestedBy: n.requestedBy.handle });
-  await platformLog(tx, job, `[agora] queued: ${people}${n.rerunOf ? `, re-run of job ${n.rerunOf}` : ''}; needs a runner with labels [${n.collab.challenge.hardware.join(', ')}]`);
+  const what = n.smoke ? 'smoke run (one untimed request on public data; never charged, never ranked) queued' : 'queued';
+  await platformLog(tx, job, `[agora] ${what}: ${people}${n.rerunOf ? `, re-run of job ${n.rerunOf}` : ''}; needs a runner with labels [${n.collab.challenge.hardware.join(', ')}]`);
   await jobEvent(tx, job, 'job.queued', n.requestedBy.id, { state: 'queued', charged: n.sponsorId !== null, rerunOf: n.rerunOf, repeats: n.repeats });
   if (n.visibility === 'private') {
     const reason = n.verificationReason ?? 'organizer';
@@ -122,6 +126,29 @@ export async function queueJob(ctx: OperationCtx, slug: string, req: { submissio
   enforce(mayWorkNow(challenge.schedule, new Date(), a.role, 'no new jobs'));
   const jobId = await ctx.db.transaction((tx) =>
     insertQueuedJob(tx, { collab: a.collab, submission, split: req.split, visibility, repeats, requestedBy: requester(a), sponsorId: jobSponsor(facts), rerunOf: null }));
+  return { access: a, jobId };
+}
+
+/**
+ * A smoke run (decision 0180): uncharged, one untimed request on public data, never ranked. Counted
+ * per requester under the same lock as their quota, so two racing requests cannot pass the limit.
+ */
+export async function smokeRun(ctx: OperationCtx, slug: string, submissionId: number): Promise<{ access: Acting; jobId: number }> {
+  const a = await accessAs(ctx.db, slug, ctx.actor, 'participant');
+  const challenge = a.collab.challenge;
+  const submission = await submissionForJob(ctx.db, a.collab.id, submissionId);
+  enforce(mayWorkNow(challenge.schedule, new Date(), a.role, 'no new jobs'));
+  const split = Object.entries(challenge.splits ?? {}).find(([, s]) => s.visibility === 'public')?.[0] ?? 'public';
+  const jobId = await ctx.db.transaction(async (tx) => {
+    await store.lockParticipantQuota(tx, a.collab.id, a.actor.participantId);
+    const now = await store.databaseClock(tx);
+    enforce(maySmokeRun({
+      role: a.role, actorId: a.actor.participantId, offered: challenge.smoke, now,
+      recent: await store.recentSmokeRunTimes(tx, a.collab.id, a.actor.participantId, now),
+      submission: { id: submission.id, authorId: submission.author_id, staged: submission.staged, invalidated: submission.invalidated_at !== null, invalidatedReason: submission.invalidated_reason, withdrawn: submission.withdrawn_at !== null },
+    }));
+    return insertQueuedJob(tx, { collab: a.collab, submission, split, visibility: 'public', repeats: 1, requestedBy: requester(a), sponsorId: null, rerunOf: null, smoke: true });
+  });
   return { access: a, jobId };
 }
 

@@ -75,6 +75,7 @@ export async function jobsOut(db: Queryable, rows: JobViewRow[], audience: Audie
       maxAttempts: j.max_attempts,
       cancelRequested: j.cancel_requested,
       rerunOf: j.rerun_of,
+      smoke: j.smoke,
       queuePosition: queue.position.get(j.id) ?? null,
       waitEstimateSeconds: queue.estimate.get(j.id) ?? null,
       leaseExpiresAt: iso(j.lease_expires_at),

@@ -22,6 +22,11 @@ export function mountJobs(app: Hono<AppEnv>) {
     return jobOut(db, a.collab.id, jobId, a.role);
   });
 
+  mount(app, r.smokeRun, async ({ actor, params, services: { db } }) => {
+    const { access: a, jobId } = await ops.smokeRun({ db, actor }, params.collab, params.id);
+    return jobOut(db, a.collab.id, jobId, a.role);
+  });
+
   mount(app, r.listJobs, async ({ actor, params, query, services: { db } }) => {
     let states: JobState[] | undefined;
     if (query.state) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   AgoraError,
-  fairOrder,
+  claimOrder,
   hardwareClass,
   isTerminal,
   MAX_LOG_BYTES_PER_CALL,
@@ -130,12 +130,13 @@ export function mountRunner(app: Hono<AppEnv>) {
     const claimed = await db.transaction(async (tx) => {
       const queued = await claimableJobs(tx, labels, runner.collaborationIds);
       if (!queued.length) return null;
-      const order = fairOrder(queued, runningLoad(await runningJobs(tx)));
+      const order = claimOrder(queued, runningLoad(await runningJobs(tx)));
       for (const candidate of order) {
         // Another runner may be claiming the same job: skip it rather than wait.
         const job = await lockQueuedForClaim(tx, candidate.id);
         if (!job) continue;
-        const limits = job.challenge.limits;
+        // A smoke run has the challenge's smoke wall limit, one repeat (decision 0180).
+        const limits = job.smoke ? { ...job.challenge.limits, wall_seconds: job.challenge.smoke?.wall_seconds ?? 120 } : job.challenge.limits;
         const leaseSeconds = body.offline ? Math.min(OFFLINE_MAX_SECONDS, limits.wall_seconds * job.repeats + OFFLINE_MARGIN_SECONDS) : LEASE_SECONDS;
         const leaseToken = randomBytes(32).toString('base64url');
         const updated = await startAttempt(tx, { jobId: job.id, runnerId: runner.runnerId, runnerName: runner.name, leaseTokenHash: hashLease(leaseToken), leaseSeconds, offline: body.offline });
@@ -149,7 +150,7 @@ export function mountRunner(app: Hono<AppEnv>) {
           jobId: job.id, attempt: updated.attempt, leaseToken, leaseExpiresAt: isoReq(updated.lease_expires_at!), leaseSeconds,
           collaboration: job.slug, challengeId: challenge.id, challenge, split: job.split, submissionId: job.submission_id,
           bundleSha256, bundlePath: `/v1/runner/jobs/${job.id}/bundle`, artifacts,
-          limits, repeats: job.repeats,
+          limits, repeats: job.repeats, smoke: job.smoke,
         };
       }
       return null;
@@ -218,11 +219,12 @@ export function mountRunner(app: Hono<AppEnv>) {
       if (body.outcome === 'succeeded') {
         if (!result) throw unprocessable('outcome succeeded needs the harness result');
         if (result.status !== 'ok') throw unprocessable('outcome succeeded but the harness result says status failed: report outcome failed');
-        if (!result.metric.samples.length || result.metric.samples.some((x) => !Number.isFinite(x))) throw unprocessable('a succeeded result needs finite metric samples');
+        // A smoke run measures nothing (decision 0180).
+        if (!job.smoke && (!result.metric.samples.length || result.metric.samples.some((x) => !Number.isFinite(x)))) throw unprocessable('a succeeded result needs finite metric samples');
       }
       if (result && result.split !== job.split) throw unprocessable(`the result is for split "${result.split}", the job for "${job.split}"`);
       if (result && result.metric.name !== challenge.metric.name) throw unprocessable(`the result measures "${result.metric.name}", the challenge "${challenge.metric.name}"`);
-      const guardrailsPassed = result ? result.guardrails.every((g) => g.passed) : true;
+      const guardrailsPassed = result && !job.smoke ? result.guardrails.every((g) => g.passed) : true;
       const t: Transition = outcomeTransition(body.outcome, { attempt: job.attempt, maxAttempts: job.max_attempts, cancelRequested: job.cancel_requested }, guardrailsPassed);
       const environment = { ...body.environment, runnerId: runner.runnerId };
       const cls = hardwareClass(environment);
@@ -233,8 +235,9 @@ export function mountRunner(app: Hono<AppEnv>) {
       if (given) await platformLog(tx, job, `[runner ${runner.name}] ${body.outcome}: ${given}`, 'runner');
       const quoted = runnerTextForEveryone(job, given);
       const attemptNote = `attempt ${job.attempt} of ${job.max_attempts} on runner ${runner.name}`;
+      const smokeSummary = typeof (result?.extra.smoke as { summary?: unknown } | undefined)?.summary === 'string' ? String((result!.extra.smoke as { summary: string }).summary).slice(0, 500) : 'the submission started and answered';
       const reason: Record<Transition, string> = {
-        succeed: `scored ${result?.metric.samples.length ?? 0} samples on ${cls}`,
+        succeed: job.smoke ? `smoke run passed on ${cls}: ${smokeSummary} (nothing measured, never ranked, not charged)` : `scored ${result?.metric.samples.length ?? 0} samples on ${cls}`,
         reject: `scored ${result?.metric.samples.length ?? 0} samples on ${cls}, but failed the guardrail(s) ${result?.guardrails.filter((g) => !g.passed).map((g) => g.name).join(', ')}: not ranked`,
         fail: given ?? `the harness reported a failure without a reason (${attemptNote}); the log may say more`,
         time_out: given ?? `ran past the wall limit of ${challenge.limits.wall_seconds} s per repeat`,
@@ -243,7 +246,8 @@ export function mountRunner(app: Hono<AppEnv>) {
         cancel_running: `cancelled while running (${job.reason ?? 'on request'})${quoted ? `; the runner said: ${quoted}` : ''}`,
         claim: '', cancel_queued: '',
       };
-      if (result && (t === 'succeed' || t === 'reject' || t === 'fail' || t === 'time_out')) {
+      // A smoke run never writes a result: nothing a leaderboard, lineage or comparison reads (decision 0180).
+      if (result && !job.smoke && (t === 'succeed' || t === 'reject' || t === 'fail' || t === 'time_out')) {
         await insertResult(tx, {
           jobId: job.id, collabId: job.collaboration_id, submissionId: job.submission_id, split: job.split, hardwareClass: cls,
           metric: { name: result.metric.name, unit: result.metric.unit, direction: result.metric.direction }, samples: result.metric.samples,
@@ -251,7 +255,7 @@ export function mountRunner(app: Hono<AppEnv>) {
           harness: result.harness, environment: { ...result.environment, ...environment },
         });
       }
-      const summary = result && (t === 'succeed' || t === 'reject')
+      const summary = result && !job.smoke && (t === 'succeed' || t === 'reject')
         ? { ...scoreSummaryForEveryone(job, result.metric.samples), guardrailsPassed, hardwareClass: cls }
         : {};
       const state = await transition(tx, job, t, { reason: reason[t], actorId: null, outcome: body.outcome, payload: { runnerId: runner.runnerId, ...summary } });

@@ -15,13 +15,14 @@ export interface NewJobRow {
   sponsorId: number | null;
   requestedBy: number;
   rerunOf: number | null;
+  smoke?: boolean;
 }
 
 export async function insertJob(tx: Queryable, j: NewJobRow): Promise<JobRow> {
   const [row] = await tx.query<JobRow>(
-    `insert into jobs (collaboration_id, submission_id, split, visibility, repeats, hardware, originator_id, sponsor_id, requested_by, rerun_of)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning *`,
-    [j.collabId, j.submissionId, j.split, j.visibility, j.repeats, j.hardware, j.originatorId, j.sponsorId, j.requestedBy, j.rerunOf]);
+    `insert into jobs (collaboration_id, submission_id, split, visibility, repeats, hardware, originator_id, sponsor_id, requested_by, rerun_of, smoke)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning *`,
+    [j.collabId, j.submissionId, j.split, j.visibility, j.repeats, j.hardware, j.originatorId, j.sponsorId, j.requestedBy, j.rerunOf, j.smoke ?? false]);
   return row!;
 }
 
@@ -158,4 +159,12 @@ export async function listJobViews(db: Queryable, collabId: number, f: JobFilter
 export async function collaborationChallenge(db: Queryable, collabId: number): Promise<ChallengeSpec> {
   const [row] = await db.query<{ challenge: ChallengeSpec }>('select challenge from collaborations where id = $1', [collabId]);
   return row!.challenge;
+}
+
+/** When a participant's smoke runs of the last 24 hours (by the database's clock `now`) were asked for, oldest first. */
+export async function recentSmokeRunTimes(db: Queryable, collabId: number, participantId: number, now: Date): Promise<Date[]> {
+  const rows = await db.query<{ created_at: Date }>(
+    `select created_at from jobs where smoke and collaboration_id = $1 and requested_by = $2 and created_at > $3::timestamptz - interval '24 hours'
+     order by created_at`, [collabId, participantId, now]);
+  return rows.map((r) => r.created_at);
 }

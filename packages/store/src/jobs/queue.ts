@@ -12,6 +12,7 @@ export interface QueuedJobRow {
   queuedAt: Date;
   hardware: string[];
   repeats: number;
+  smoke: boolean;
 }
 
 export interface RunningJobRow {
@@ -20,12 +21,12 @@ export interface RunningJobRow {
   hardware: string[];
 }
 
-const QUEUED_COLUMNS = 'id, collaboration_id as "collaborationId", requested_by as "ownerId", queued_at as "queuedAt", hardware, repeats';
+const QUEUED_COLUMNS = 'id, collaboration_id as "collaborationId", requested_by as "ownerId", queued_at as "queuedAt", hardware, repeats, smoke';
 
 /** Every queued job, with its collaboration's challenge (for wait estimates). */
 export async function queuedJobsWithChallenge(db: Queryable): Promise<Array<QueuedJobRow & { challenge: ChallengeSpec }>> {
   return db.query<QueuedJobRow & { challenge: ChallengeSpec }>(
-    `select j.id, j.collaboration_id as "collaborationId", j.requested_by as "ownerId", j.queued_at as "queuedAt", j.hardware, j.repeats, c.challenge
+    `select j.id, j.collaboration_id as "collaborationId", j.requested_by as "ownerId", j.queued_at as "queuedAt", j.hardware, j.repeats, j.smoke, c.challenge
      from jobs j join collaborations c on c.id = j.collaboration_id where j.state = 'queued'`);
 }
 

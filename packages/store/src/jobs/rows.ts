@@ -24,6 +24,8 @@ export interface JobRow {
   lease_token_hash: string | null;
   lease_expires_at: Date | null;
   offline: boolean;
+  /** A smoke run: uncharged, one untimed request, no result row (decision 0180). */
+  smoke: boolean;
   log_lines: number;
   log_bytes: number;
   log_truncated: boolean;
