@@ -145,6 +145,14 @@ describe('API hardening (issue 12)', () => {
     }
   });
 
+  test('views composed in-process relay the typed refusal of the route they call: no collaboration is 404, not 500; found by the property tests', async () => {
+    for (const [client, path] of [[alice, '/v1/collaborations/no-such-collab/join.md'], [t.anonymous, '/v1/collaborations/9999/join.md'], [alice, '/v1/collaborations/no-such-collab/digest']] as const) {
+      const e = await errorOf(await send(client, 'GET', path));
+      assert.equal(e.status, 404, `${path}: ${e.code} ${e.message}`);
+      assert.equal(e.code, 'not_found');
+    }
+  });
+
   test('a truncated gzip (a prefix of a valid bundle) is refused with 422, not stored', async () => {
     const files = Array.from({ length: 4 }, (_, i) => tarEntry(`f${i}.txt`, `file ${i} `.repeat(200 + i * 50)));
     const whole = gzipSync(Buffer.concat([...files, Buffer.alloc(1024)]));

@@ -1,4 +1,5 @@
-import { AgoraError, type ErrorCode } from '@agora/core';
+import { AgoraError, errorStatus, type ErrorCode } from '@agora/core';
+import { AgoraApiError } from '@agora/sdk';
 import { Hono } from 'hono';
 import { authenticate, authenticateRunner, bearer, isRunnerToken } from './auth.ts';
 import { AuthThrottle } from './auth-throttle.ts';
@@ -121,6 +122,13 @@ export function createApp(services: Services): Hono<AppEnv> {
       if (err.status === 429) c.header('retry-after', String(retryAfterSeconds(err.details)));
       // A body refused as too large may still be arriving: close the connection rather than read the rest.
       if (err.status === 413) c.header('connection', 'close');
+      return c.json({ error: { code: err.code, message: err.message, details: err.details } }, err.status as 400);
+    }
+    // A view composed from in-process calls (the digest, the joining documents) relays a route's
+    // typed refusal as that route gave it: a missing collaboration is a 404 there too, not 500
+    // (found by the property tests, issue 12).
+    if (err instanceof AgoraApiError && err.status < 500 && err.code in errorStatus) {
+      if (err.status === 429) c.header('retry-after', String(retryAfterSeconds(err.details)));
       return c.json({ error: { code: err.code, message: err.message, details: err.details } }, err.status as 400);
     }
     const refusal = databaseRefusal(err);
