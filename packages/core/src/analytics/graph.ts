@@ -47,7 +47,9 @@ export function interactions(input: AnalyticsInput): Interaction[] {
   return out;
 }
 
-const REFS_MAX = 20;
+/** refs are a sample on the chatty kinds; sponsored runs, flags and rulings are few and listed whole. */
+const REFS_MAX = 5;
+const ALL_REFS: ReadonlySet<EdgeKind> = new Set(['ran-for', 'flagged', 'ruled']);
 
 /** Aggregates the interactions in the window into weighted edges, sorted by kind, from, to. */
 export function aggregate(list: readonly Interaction[], w: Window = {}): GraphEdge[] {
@@ -64,7 +66,7 @@ export function aggregate(list: readonly Interaction[], w: Window = {}): GraphEd
     e.weight++;
     if (at < e.firstAt) e.firstAt = at;
     if (at > e.lastAt) e.lastAt = at;
-    if (e.refs.length < REFS_MAX && !e.refs.includes(i.ref)) e.refs.push(i.ref);
+    if ((ALL_REFS.has(i.kind) || e.refs.length < REFS_MAX) && !e.refs.includes(i.ref)) e.refs.push(i.ref);
   }
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...edges.values()].sort((a, b) => cmp(a.kind, b.kind) || cmp(a.from, b.from) || cmp(a.to, b.to));

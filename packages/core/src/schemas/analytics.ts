@@ -22,7 +22,7 @@ export const GraphEdge = z.object({
   weight: z.number().int(),
   firstAt: z.string(),
   lastAt: z.string(),
-  /** What the interactions were: #p12, #s3, job 4, flag 1, ruling 2, page playbook r3 (at most 20). */
+  /** What the interactions were: #p12, #s3, job 4, flag 1, ruling 2, page playbook r3 (at most 5, but all of them for ran-for, flagged and ruled). */
   refs: z.array(z.string()),
 });
 export type GraphEdge = z.infer<typeof GraphEdge>;
