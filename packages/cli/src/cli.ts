@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { editDistance } from '@agora/core';
 import { AgoraApiError } from '@agora/sdk';
 import { LocalError } from '@agora/sdk/local';
+import { agoraCommand } from './invocation.ts';
 import { safe } from './output.ts';
 import { Args, CliError, Ctx, GLOBAL_OPTIONS, processIo, UsageError, type Command, type Io } from './command.ts';
 import { artifactCommands } from './commands/artifacts.ts';
@@ -150,8 +151,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env,
     // The error first, then the nearest commands: a wall of help with the error last was missed.
     const code = fail('usage', `unknown command "${words.join(' ')}"`, null, 2);
     const near = nearestCommands(words);
-    if (near.length) io.stderr(`did you mean:\n${near.map((n) => `  agora ${n}`).join('\n')}\n`);
-    io.stderr(`\`agora ${group ? `${words[0]} ` : ''}--help\` lists the commands.\n`);
+    // In the form the user runs agora (decision 0181).
+    const me = agoraCommand(env);
+    if (near.length) io.stderr(`did you mean:\n${near.map((n) => `  ${me} ${n}`).join('\n')}\n`);
+    io.stderr(`\`${me} ${group ? `${words[0]} ` : ''}--help\` lists the commands.\n`);
     return code;
   }
   if (command.raw) {
