@@ -1,4 +1,4 @@
-import { AgoraEvent, type EventType } from '@agora/core';
+import { AgoraEvent, isPrivateJobOutcomeEvent, type EventType } from '@agora/core';
 import { eventsSince, latestEventId, type Db, type EventRow } from '@agora/store';
 
 /** One event, read once and formatted once as a server-sent-events frame, shared by every observer. */
@@ -6,6 +6,8 @@ export interface Frame {
   id: number;
   type: EventType;
   text: string;
+  /** A private job's move after it started: organizers only, as it happens (decision 0087). */
+  privateOutcome: boolean;
 }
 
 /**
@@ -71,7 +73,7 @@ export function frameOf(row: EventRow): Frame {
   const raw = { id: row.id, type: row.type, actor: row.actor_handle, subject: row.subject, payload: row.payload, createdAt: row.created_at.toISOString() };
   const parsed = AgoraEvent.safeParse(raw);
   const e = parsed.success ? parsed.data : raw;
-  return { id: e.id, type: e.type, text: `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n` };
+  return { id: e.id, type: e.type, text: `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`, privateOutcome: isPrivateJobOutcomeEvent(row.type, row.payload) };
 }
 
 const READ_BATCH = 500;

@@ -41,7 +41,7 @@ quota: { jobs_per_day: 10 }
 repeats: 3
 harness: { command: ["node", "harness.ts"] }
 registration: { open: false, anonymous_observers: true }
-${overrides}`,
+${overrides.includes('verification:') ? '' : '# Private outcomes released at once: the tests of what participants see read them; verification.test.ts tests the release period.\nverification: { top_k: 3, release_minutes: 0 }\n'}${overrides}`,
   );
   return dir;
 }

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AgoraClient } from '@agora/sdk';
 import { ENV, harnessResult, newRunner, rejects } from './jobs.fixtures.ts';
-import { startTestServer, type TestServer } from './testing.ts';
+import { join } from 'node:path';
+import { tempDir } from '@agora/store/testing';
+import { startTestServer, writeFixtureChallenge, type TestServer } from './testing.ts';
 import { verifyOnce } from './verifier.ts';
 
 describe('automatic private verification', () => {
@@ -135,5 +137,38 @@ describe('automatic private verification', () => {
     assert.ok(full.ratio.low !== null && full.a.n === 3, 'organizers see everything');
     const pub = await ada.call('compare', { params: P(), query: { ...q, split: 'public' } });
     assert.ok(pub.ratio.low !== null && pub.a.n === 3, 'public figures stay whole');
+  });
+});
+
+describe('a private job\'s timing, as participants see it (release period 60 min)', () => {
+  let t: TestServer;
+  const tmp = tempDir('agora-release-');
+  before(async () => {
+    t = await startTestServer({ challengeDir: writeFixtureChallenge(join(tmp.path, 'c'), 'verification: { top_k: 3, release_minutes: 60 }\n') });
+  });
+  after(async () => {
+    await t.close();
+    tmp.dispose();
+  });
+
+  test('until the release time the job reads as running, with no result, no outcome event and nothing on the private board', async () => {
+    const ada = await t.join('ada');
+    const runner = (await newRunner(t)).client;
+    const s = await ada.call('createSubmission', { params: { collab: t.collab }, body: { title: 'x', files: [{ path: 'serve.py', content: 'print(1)\n' }] } });
+    const v = await t.admin.call('verifySubmission', { params: { collab: t.collab, id: s.submission.id }, body: {} });
+    const { job } = await runner.call('claimJob', { body: { labels: ['cpu'] } });
+    await runner.call('submitJobResult', { params: { id: job!.jobId }, body: { leaseToken: job!.leaseToken, outcome: 'succeeded', result: harnessResult('private', [5, 5.1, 4.9]), environment: ENV } });
+    const P = { collab: t.collab, id: v.jobId };
+    const seen = await ada.call('getJob', { params: P });
+    const full = await t.admin.call('getJob', { params: P });
+    assert.equal(full.state, 'succeeded');
+    assert.deepEqual([seen.state, seen.result, seen.finishedAt, seen.leaseExpiresAt, seen.attempts[0]!.endedAt], ['running', null, null, null, null]);
+    assert.equal(new Date(seen.startedAt!).getTime() % 3600_000, 0, 'times floored to the release period');
+    const types = async (who: AgoraClient) => (await who.call('listEvents', { params: { collab: t.collab } })).items.filter((e) => e.subject === `#j${v.jobId}`).map((e) => e.type);
+    assert.deepEqual(await types(ada), ['job.queued', 'job.started']);
+    assert.ok((await types(t.admin)).includes('job.succeeded'));
+    assert.equal((await ada.call('leaderboard', { params: { collab: t.collab }, query: { split: 'private' } })).items.length, 0);
+    assert.equal((await t.admin.call('leaderboard', { params: { collab: t.collab }, query: { split: 'private' } })).items.length, 1);
+    assert.deepEqual((await t.verify(new Date())).decided, [], 'the verdict waits for the release time too');
   });
 });

@@ -100,3 +100,47 @@ export function comparisonSeenBy<
   const side = (s: Side): Side => ({ ...s, jobs: null, n: null, center: coarse(s.center), ciLow: null, ciHigh: null });
   return { ...c, ratio: { estimate: coarse(c.ratio.estimate), low: null, high: null }, p: null, a: side(c.a), b: side(c.b) };
 }
+
+/** The parts of a shaped job whose timing a submission controls (when it ends, and so when each state and time appears). */
+export interface TimedJob {
+  visibility: 'public' | 'private';
+  state: JobState;
+  reason: string | null;
+  refunded: boolean;
+  leaseExpiresAt: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  attempts: Array<{ startedAt: string; endedAt: string | null; outcome: string | null; reason: string | null }>;
+  result: unknown;
+}
+
+/**
+ * A private job's timing as participants see it (decision 0087): a submission chooses how long it
+ * runs, so the moment its job ends is a channel. Until the release time after its end
+ * (`release_minutes`, core releaseAt) the job reads as still running, with no result; after it,
+ * it reads as ended at that release time. Its other times are floored to the release period and
+ * the lease (renewed by heartbeats) is not shown. So one job tells at most which period it ended in.
+ */
+export function jobTimingSeenBy<J extends TimedJob>(audience: Audience, job: J, now: Date, releaseMinutes: number): J {
+  if (seesPrivateDetails(job.visibility, audience) || releaseMinutes <= 0) return job;
+  const period = releaseMinutes * 60_000;
+  const floor = (s: string) => new Date(Math.floor(new Date(s).getTime() / period) * period).toISOString();
+  const ceil = (s: string) => new Date(Math.ceil(new Date(s).getTime() / period) * period).toISOString();
+  const released = !job.finishedAt || new Date(ceil(job.finishedAt)) <= now;
+  const attempts = job.attempts.map((a) => ({
+    ...a, startedAt: floor(a.startedAt), endedAt: released && a.endedAt ? ceil(a.endedAt) : null,
+    outcome: released ? a.outcome : null, reason: released ? a.reason : null,
+  }));
+  const times = { createdAt: floor(job.createdAt), startedAt: job.startedAt && floor(job.startedAt), leaseExpiresAt: null, attempts };
+  if (released) return { ...job, ...times, finishedAt: job.finishedAt && ceil(job.finishedAt) };
+  return { ...job, ...times, state: 'running', reason: null, refunded: false, finishedAt: null, result: null };
+}
+
+/**
+ * Events of private jobs that participants do not see as they happen: every move after the job
+ * started says when the submission ended it. They learn the outcome from the job at its release
+ * time and from the verifier's `verification.decided`.
+ */
+export const isPrivateJobOutcomeEvent = (type: string, payload: unknown): boolean =>
+  type.startsWith('job.') && type !== 'job.queued' && type !== 'job.started' && (payload as { visibility?: string } | null)?.visibility === 'private';

@@ -10,6 +10,7 @@ import {
   mayReadLogs,
   mayRerunJob,
   maySmokeRun,
+  releasedUpTo,
   rerunSponsor,
   type ChallengeSpec,
   type JobFacts,
@@ -235,7 +236,10 @@ export async function jobForLogs(ctx: OperationCtx, slug: string, jobId: number)
 export async function submissionJobs(ctx: OperationCtx, slug: string, submissionId: number, page: { beforeId: number | null; limit: number }) {
   const a = await access(ctx.db, slug, ctx.actor);
   await submissionForJob(ctx.db, a.collab.id, submissionId);
-  const results = await store.submissionResults(ctx.db, submissionId);
+  // Of private splits, participants see results up to the last release time (decision 0087).
+  const released = releasedUpTo(new Date(), a.collab.challenge.verification?.release_minutes ?? 60);
+  const results = (await store.submissionResults(ctx.db, submissionId))
+    .filter((r) => a.role === 'organizer' || splitVisibility(a.collab.challenge, r.split) === 'public' || r.created_at <= released);
   const rows = await store.listJobViews(ctx.db, a.collab.id, { submissionId, beforeId: page.beforeId }, page.limit);
   return { access: a, results, rows };
 }

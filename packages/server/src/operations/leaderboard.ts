@@ -1,4 +1,4 @@
-import { AgoraError, buildBoard, compareEntries, leaderboardCutoff, poolResults, rulesOf, type BoardEntry, type BoardResult, type BoardVerdict } from '@agora/core';
+import { AgoraError, buildBoard, compareEntries, leaderboardCutoff, poolResults, releasedUpTo, rulesOf, type BoardEntry, type BoardResult, type BoardVerdict, type ChallengeSpec, type Role } from '@agora/core';
 import { verdictsInForce } from '@agora/store/integrity';
 import type { Queryable } from '@agora/store';
 import { boardResults, submissionFingerprint, type BoardResultRow } from '@agora/store/leaderboard';
@@ -34,7 +34,7 @@ export async function leaderboardOf(ctx: OperationCtx, slug: string, split: stri
   const challenge = a.collab.challenge;
   const visibility = splitVisibility(challenge, split);
   const rules = rulesOf(challenge);
-  const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
+  const cutoff = privateCutoff(leaderboardCutoff(challenge.schedule, new Date(), a.role), challenge, visibility, a.role);
   const classes = await cachedByEvents(ctx.db, a.collab.id, JSON.stringify(['leaderboard', split, hardware, cutoff?.getTime() ?? null]), async () => {
     const rows = await boardResults(ctx.db, { collabId: a.collab.id, split, hardware, cutoff });
     const verdicts = await verdictMap(ctx.db, a.collab.id);
@@ -74,6 +74,13 @@ function entryOut(e: BoardEntry, byJob: Map<number, BoardResultRow>) {
   };
 }
 
+/** Of a private split, participants see results up to the last release time only (decision 0087): no result shows when it landed. */
+function privateCutoff(cutoff: Date | null, challenge: ChallengeSpec, visibility: 'public' | 'private', role: Role | null): Date | null {
+  if (visibility === 'public' || role === 'organizer') return cutoff;
+  const released = releasedUpTo(new Date(), challenge.verification?.release_minutes ?? 60);
+  return cutoff && cutoff < released ? cutoff : released;
+}
+
 /** The verdict in force per submission (decision 0140): the leaderboard's badge, and diverged or failed entries leave the ranking. */
 export async function verdictMap(db: Queryable, collabId: number): Promise<Map<number, BoardVerdict>> {
   return new Map((await verdictsInForce(db, collabId)).map((v) => [v.submission_id, v.verdict]));
@@ -91,7 +98,7 @@ export async function compareSubmissions(ctx: OperationCtx, slug: string, q: { a
     return s;
   };
   const [sa, sb] = [await side(q.a), await side(q.b)];
-  const cutoff = leaderboardCutoff(challenge.schedule, new Date(), a.role);
+  const cutoff = privateCutoff(leaderboardCutoff(challenge.schedule, new Date(), a.role), challenge, visibility, a.role);
   const rows = await boardResults(ctx.db, { collabId: a.collab.id, split: q.split, hardware: q.hardware ?? null, fingerprints: [sa.fingerprint, sb.fingerprint], cutoff });
   const pools = poolResults(rows.map((r) => toResult(r)), rules);
   const classesOf = (fp: string) => new Set(pools.filter((p) => p.fingerprint === fp).map((p) => p.hardwareClass));

@@ -1,4 +1,4 @@
-import { AgoraError, EVENT_TYPES, eventRoutes as r, isEventType, type AgoraEvent } from '@agora/core';
+import { AgoraError, EVENT_TYPES, eventRoutes as r, isEventType, isPrivateJobOutcomeEvent, type AgoraEvent } from '@agora/core';
 import { eventsAfter, latestEvents, type EventRow } from '@agora/store';
 import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -20,7 +20,9 @@ export function mountEvents(app: Hono<AppEnv>) {
     const a = await access(db, params.collab, actor);
     const types = typeList(query.types);
     const rows = query.tail ? await latestEvents(db, a.collab.id, query.limit, types) : await eventsAfter(db, a.collab.id, query.after, query.limit, types);
-    return { items: rows.map(eventOut), lastId: rows.at(-1)?.id ?? query.after };
+    // Private jobs' outcomes reach participants at their release time, through the job and the verdict (decision 0087).
+    const shown = a.role === 'organizer' ? rows : rows.filter((e) => !isPrivateJobOutcomeEvent(e.type, e.payload));
+    return { items: shown.map(eventOut), lastId: rows.at(-1)?.id ?? query.after };
   });
 
   // Server-sent events. Resumes after Last-Event-ID (or ?after=): every event once, in id order.
@@ -40,8 +42,13 @@ export function mountEvents(app: Hono<AppEnv>) {
       // ways and is written once (ids only grow), one committed later arrives through the queue.
       const observer = hub.fanout.observe(a.collab.id, types);
       let lastWrite = performance.now(); // monotonic: a wall-clock jump back must not stop the keep-alives
+      const organizer = a.role === 'organizer';
       const send = async (frame: Frame) => {
         if (frame.id <= cursor) return;
+        if (frame.privateOutcome && !organizer) {
+          cursor = frame.id;
+          return;
+        }
         await stream.write(frame.text);
         cursor = frame.id;
         lastWrite = performance.now();

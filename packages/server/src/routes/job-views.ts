@@ -1,6 +1,6 @@
-import { cursorCodec, fairOrder, attemptReasonSeenBy, reasonSeenBy, resultSeenBy, runningLoad, waitEstimateSeconds, type Audience } from '@agora/core';
+import { cursorCodec, fairOrder, attemptReasonSeenBy, jobTimingSeenBy, reasonSeenBy, resultSeenBy, runningLoad, waitEstimateSeconds, type Audience } from '@agora/core';
 import type { Queryable } from '@agora/store';
-import { attemptsOfJobs, queuedJobsWithChallenge, recentRunSeconds, resultsOfJobs, runningJobs, type JobViewRow, type ResultRow } from '@agora/store/jobs';
+import { attemptsOfJobs, collaborationChallenge, queuedJobsWithChallenge, recentRunSeconds, resultsOfJobs, runningJobs, type JobViewRow, type ResultRow } from '@agora/store/jobs';
 import { onlineRunners } from '@agora/store/runners';
 import { iso, isoReq } from '../collab.ts';
 import { RUNNER_ONLINE_SECONDS } from '../operations/job-lifecycle.ts';
@@ -53,9 +53,15 @@ export async function jobsOut(db: Queryable, rows: JobViewRow[], audience: Audie
   const queue = await queueContext(db, rows.filter((r) => r.state === 'queued').map((r) => r.id));
   const attempts = opts.details ? await attemptsOfJobs(db, ids) : [];
   const results = opts.details ? await resultsOfJobs(db, ids) : [];
+  // Private jobs' timing is coarsened for participants (decision 0087): the release period of each job's challenge.
+  const release = new Map<number, number>();
+  if (audience !== 'organizer')
+    for (const c of new Set(rows.filter((j) => j.visibility === 'private').map((j) => j.collaboration_id)))
+      release.set(c, (await collaborationChallenge(db, c)).verification?.release_minutes ?? 60);
+  const now = new Date();
   return rows.map((j) => {
     const r = results.find((x) => x.job_id === j.id);
-    return {
+    return jobTimingSeenBy(audience, {
       id: j.id,
       collaboration: j.slug,
       submissionId: j.submission_id,
@@ -87,7 +93,7 @@ export async function jobsOut(db: Queryable, rows: JobViewRow[], audience: Audie
         outcome: a.outcome, reason: attemptReasonSeenBy(audience, j, a.outcome, a.reason),
       })),
       result: r ? resultSeenBy(audience, j, resultOut(r)) : null,
-    };
+    }, now, release.get(j.collaboration_id) ?? 0);
   });
 }
 

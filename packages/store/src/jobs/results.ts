@@ -44,12 +44,13 @@ export interface SubmissionResultRow {
   hardware_class: string;
   samples: number[];
   guardrails_passed: boolean;
+  created_at: Date;
 }
 
 /** Results of the submission's scored jobs (succeeded or guardrail_failed), by split, hardware class and job. */
 export async function submissionResults(db: Queryable, submissionId: number): Promise<SubmissionResultRow[]> {
   return db.query<SubmissionResultRow>(
-    `select r.split, r.hardware_class, r.samples, r.guardrails_passed from results r join jobs j on j.id = r.job_id
+    `select r.split, r.hardware_class, r.samples, r.guardrails_passed, r.created_at from results r join jobs j on j.id = r.job_id
      where r.submission_id = $1 and j.state in ('succeeded', 'guardrail_failed') order by r.split, r.hardware_class, r.job_id`,
     [submissionId]);
 }
