@@ -14,7 +14,8 @@ import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { startTestServer } from '@agora/server/testing';
 import { buildIfStale } from '@agora/web/build';
-import { CHROMIUM, CHROMIUM_ARGS, LAPTOP, prng, seed, SMALL } from '@agora/web/testing';
+import { mulberry32 } from '@agora/core';
+import { CHROMIUM, CHROMIUM_ARGS, LAPTOP, seed, SMALL } from '@agora/web/testing';
 import type { Page } from 'playwright-core';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -68,7 +69,7 @@ for (const [name, path, ready] of s ? VIEWS : []) {
 
 /** A lineage answer of n nodes, shaped as the API's (schema in core). */
 function syntheticLineage(n: number) {
-  const r = prng(5000);
+  const r = mulberry32(5000);
   const nodes = [];
   for (let i = 1; i <= n; i++) {
     const parents = i === 1 ? [] : [...new Set([Math.max(1, i - 1 - Math.floor(r() * 200)), ...(r() < 0.3 ? [Math.max(1, i - 1 - Math.floor(r() * 200))] : [])])];

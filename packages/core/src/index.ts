@@ -28,6 +28,7 @@ export * from './join/index.ts';
 export * from './api/streams.ts';
 export * from './limits/write-rate.ts';
 export * from './text/distance.ts';
+export * from './random.ts';
 export * from './schemas/analytics.ts';
 export * from './analytics/index.ts';
 export * from './export/index.ts';

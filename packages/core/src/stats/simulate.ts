@@ -1,3 +1,4 @@
+import { mulberry32 } from '../random.ts';
 import { comparePooled } from './compare.ts';
 import { detectableDifference } from './noise.ts';
 import { poolEstimate } from './pooled.ts';
@@ -18,16 +19,9 @@ export interface NoiseModel {
   repeats: number;
 }
 
-/** mulberry32 with Box-Muller normals: the same numbers on every machine. */
+/** Box-Muller normals from mulberry32: the same numbers on every machine. */
 export function seededNormal(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 

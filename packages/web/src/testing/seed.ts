@@ -12,6 +12,7 @@ import { verifyOnce } from '@agora/server';
 import type { TestServer } from '@agora/server/testing';
 import { AgoraClient as Client } from '@agora/sdk';
 import { simulate, type GroundTruth } from '@agora/sdk/simulate';
+import { mulberry32 } from '@agora/core';
 
 export interface SeedSize {
   agents: number;
@@ -46,17 +47,6 @@ export interface Seeded {
 const LEVERS = ['kv-cache', 'int8', 'batching', 'spec-decode', 'fused-attn', 'paged-kv', 'graph-capture', 'prefix-cache'];
 const GAIN: Record<string, number> = { 'kv-cache': 2.2, int8: 1.4, batching: 1.3, 'spec-decode': 1.6, 'fused-attn': 1.2, 'paged-kv': 1.1, 'graph-capture': 1.15, 'prefix-cache': 1.05 };
 
-/** mulberry32: small, fast and good enough for test data. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Runs `fn` over items, `width` at a time (the server is on this machine: a few in flight is plenty). */
 export async function pool<T, R>(items: readonly T[], width: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
@@ -113,7 +103,7 @@ export async function runOne(runner: AgoraClient, quality: (submissionId: number
 }
 
 export async function seed(t: TestServer, size: SeedSize = SMALL, seedNo = 7): Promise<Seeded> {
-  const rand = prng(seedNo);
+  const rand = mulberry32(seedNo);
   let tp = performance.now();
   const phase = (name: string) => { if (process.env.AGORA_SEED_TIMING) console.log(`seed ${name}: ${Math.round(performance.now() - tp)} ms`); tp = performance.now(); };
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;

@@ -1,0 +1,15 @@
+/**
+ * mulberry32: a small seeded pseudo-random source that gives the same numbers on every machine.
+ * The significance simulation, the agent simulator and the test seeds draw from it, so a seed
+ * replays exactly. Not for anything secret.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
