@@ -76,7 +76,7 @@ describe('agora runner against a real server', { skip: sandboxSkip() }, () => {
     await b.ada.call('cancelJob', { params: { collab: b.t.collab, id: job.id }, body: {} });
     const done = await b.finished(job.id);
     assert.equal(done.state, 'cancelled');
-    assert.ok(Date.now() - t0 < 8000, 'stopped well before the 12 s harness limit');
+    assert.ok(Date.now() - t0 < 8000, 'stopped well before the 40 s harness limit');
     assert.equal(await b.resultCount(job.id), 0);
     await r.stop();
   });
