@@ -275,14 +275,20 @@ describe('integrity: the schedule', () => {
     assert.deepEqual(waiting.unverified.map((u) => u.submissionId).sort(), [...entries].sort());
     assert.equal(waiting.queuedJobs.length, 3, 'a private verification job for each ranked entry');
     assert.deepEqual((await t.admin.call('finalizeStandings', { params: P, body: {} })).queuedJobs, [], 'none queued twice');
-    // Verification: the overfit one fails its private guardrail.
+    // Verification: fast holds its figure in private; slow passes its guardrails but runs at a
+    // tenth of its public figure; the overfit one fails its private guardrail.
+    const privateSamples = new Map([[entries[0], [20.1, 19.9, 20]], [entries[1], [1, 1.01, 0.99]], [entries[2], [30, 30, 30]]]);
     for (const id of waiting.queuedJobs) {
       const job = await t.admin.call('getJob', { params: { ...P, id } });
       assert.deepEqual([job.split, job.charged], ['private', false]);
-      await runNext(runner, [1, 1, 1], undefined, job.submissionId !== entries[2]);
+      await runNext(runner, privateSamples.get(job.submissionId)!, undefined, job.submissionId !== entries[2]);
     }
+    const undecided = await t.admin.call('finalizeStandings', { params: P, body: {} });
+    assert.deepEqual([undecided.standings, undecided.unverified.length, undecided.queuedJobs], [null, 3, []], 'ended runs count once the verifier has decided them, and are not queued again');
+    assert.equal((await t.verify()).decided.length, 3);
+    // The verdicts decide, as on the leaderboard: slow's guardrails passed, yet it diverged on the metric.
     const done = await t.admin.call('finalizeStandings', { params: P, body: {} });
-    assert.deepEqual(done.standings!.entries.map((e) => [e.place, e.submissionId]), [[1, entries[0]], [2, entries[1]]]);
+    assert.deepEqual(done.standings!.entries.map((e) => [e.place, e.submissionId]), [[1, entries[0]]]);
     const post = await member.call('getPost', { params: { collab: slug, id: done.standings!.postId } });
     assert.match(post.post.body!, /final standings/);
     await rejects(t.admin.call('finalizeStandings', { params: P, body: {} }), 409, 'conflict');

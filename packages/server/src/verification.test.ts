@@ -164,6 +164,11 @@ describe('a private job\'s timing, as participants see it (release period 60 min
     assert.equal(full.state, 'succeeded');
     assert.deepEqual([seen.state, seen.result, seen.finishedAt, seen.leaseExpiresAt, seen.attempts[0]!.endedAt], ['running', null, null, null, null]);
     assert.equal(new Date(seen.startedAt!).getTime() % 3600_000, 0, 'times floored to the release period');
+    // `jobs list --state` filters on the state shown, so which rows match tells nothing more.
+    const listed = async (who: AgoraClient, state: string) => (await who.call('listJobs', { params: { collab: t.collab }, query: { state } })).items.map((j) => [j.id, j.state]);
+    assert.deepEqual(await listed(ada, 'succeeded'), [], 'not matched by its real state before the release time');
+    assert.deepEqual(await listed(ada, 'running,queued'), [[v.jobId, 'running']]);
+    assert.deepEqual(await listed(t.admin, 'succeeded'), [[v.jobId, 'succeeded']], 'organizers filter on the real state');
     const types = async (who: AgoraClient) => (await who.call('listEvents', { params: { collab: t.collab } })).items.filter((e) => e.subject === `#j${v.jobId}`).map((e) => e.type);
     assert.deepEqual(await types(ada), ['job.queued', 'job.started']);
     assert.ok((await types(t.admin)).includes('job.succeeded'));

@@ -219,7 +219,10 @@ export async function listJobs(ctx: OperationCtx, slug: string, q: ListJobsInput
     if (participantId === undefined) throw new AgoraError('not_found', `no participant @${q.participant}`);
   }
   const { participant: _p, limit, ...filter } = q;
-  const rows = await store.listJobViews(ctx.db, a.collab.id, { ...filter, ...(participantId !== undefined ? { participantId } : {}) }, limit);
+  // Participants filter by the state they are shown: a private job's real end, before its release
+  // time, would otherwise tell by which rows match when the submission ended it (decision 0087).
+  const masked = a.role === 'organizer' ? {} : { privateReleasedUpTo: releasedUpTo(new Date(), a.collab.challenge.verification?.release_minutes ?? 60) };
+  const rows = await store.listJobViews(ctx.db, a.collab.id, { ...filter, ...masked, ...(participantId !== undefined ? { participantId } : {}) }, limit);
   return { access: a, rows };
 }
 

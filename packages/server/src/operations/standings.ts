@@ -1,7 +1,7 @@
 import { AgoraError, boardLinks, schedulePhase, standingsPostBody, type Infer, type Routes } from '@agora/core';
 import { appendEvent } from '@agora/store';
 import {
-  finalStandings, insertFinalStandings, lineageRows, lockStandings, pendingPrivateJobs, privateOutcomes, scoredResults, type FinalStandingsRow,
+  finalStandings, insertFinalStandings, lineageRows, lockStandings, scoredResults, verdictsInForce, verificationCoverage, type FinalStandingsRow,
 } from '@agora/store/integrity';
 import { access, accessAs, isoReq, type CollabAccess } from '../collab.ts';
 import type { OperationCtx } from './board.ts';
@@ -9,7 +9,7 @@ import { queueJob } from './jobs.ts';
 import { writePinnedPost } from './pinned-post.ts';
 import { privateSplits, rankedPools } from './scores.ts';
 
-/** The schedule and the final standings: published once after the end, from ranked entries whose private verification passed. */
+/** The schedule and the final standings: published once after the end, from ranked entries by the verdicts of their private verification (decision 0140). */
 
 type Standings = Infer<Routes['finalStandings']['response']>;
 type StandingEntries = Standings['entries'];
@@ -48,20 +48,20 @@ export async function finalize({ db, actor }: OperationCtx, slug: string, split:
     await lockStandings(tx, a.collab.id);
     if (await finalStandings(tx, a.collab.id)) throw new AgoraError('conflict', 'the final standings are already published; they do not change');
     const end = new Date(challenge.schedule!.end!);
-    const [rows, results, outcomes] = await Promise.all([
+    const [rows, results, decided] = await Promise.all([
       lineageRows(tx, a.collab.id),
       scoredResults(tx, a.collab.id, split, { rankedOnly: true, cutoff: end }),
-      privateOutcomes(tx, a.collab.id, privateSplits(challenge)),
+      verdictsInForce(tx, a.collab.id),
     ]);
-    const verdict = new Map(outcomes.map((o) => [o.submission_id, o]));
-    const ranked = rankedPools(results, challenge).filter((p) => p.rank !== null);
-    const unverified = ranked.filter((p) => !verdict.get(p.submissionId)?.passed_at && !verdict.get(p.submissionId)?.failed)
+    // The verdicts in force, as the leaderboard reads them: a private run counts once the verifier
+    // (or an organizer's override) has decided it, never by its raw figures.
+    const verdicts = new Map(decided.map((v) => [v.submission_id, v.verdict]));
+    const unverified = rankedPools(results, challenge).filter((p) => p.rank !== null && !verdicts.has(p.submissionId))
       .map((p) => ({ submissionId: p.submissionId, hardwareClass: p.hardwareClass }));
     if (unverified.length) return { standings: null, unverified, queuedJobs: null };
-    // Re-rank without the entries whose private result failed: places among the verified only.
-    const verified = new Set(ranked.filter((p) => !verdict.get(p.submissionId)!.failed).map((p) => p.submissionId));
+    // Diverged and failed entries leave the ranking, as on the leaderboard: places among the rest.
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const entries = rankedPools(results.filter((r) => verified.has(r.submission_id)), challenge)
+    const entries = rankedPools(results, challenge, verdicts)
       .filter((p) => p.rank !== null)
       .map((p) => ({
         place: p.rank!, tier: p.tier, submissionId: p.submissionId, title: byId.get(p.submissionId)!.title, author: byId.get(p.submissionId)!.author_handle,
@@ -76,9 +76,10 @@ export async function finalize({ db, actor }: OperationCtx, slug: string, split:
   });
   if (published.standings) return { ...published, queuedJobs: [] };
   // Every ranked entry is verified before publication: queue the private runs still missing
-  // (uncharged, as the organizer's verification), one per entry, none twice.
+  // (uncharged, as the organizer's verification), one per entry, none twice: an entry whose
+  // verification is pending (its run queued, running, or ended but not yet decided) waits for it.
   const privateSplit = privateSplits(challenge)[0];
-  const pending = new Set(privateSplit ? await pendingPrivateJobs(db, a.collab.id, privateSplits(challenge)) : []);
+  const pending = privateSplit ? (await verificationCoverage(db, a.collab.id)).covered : new Set<number>();
   const queuedJobs: number[] = [];
   for (const id of new Set(published.unverified.map((u) => u.submissionId))) {
     if (!privateSplit || pending.has(id)) continue;

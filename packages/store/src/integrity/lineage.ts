@@ -57,25 +57,6 @@ export async function scoredResults(db: Queryable, collabId: number, split: stri
     [collabId, split, opts.rankedOnly, opts.cutoff ?? null]);
 }
 
-export interface PrivateOutcomeRow {
-  submission_id: number;
-  /** The first succeeded private-split job that passed every guardrail. */
-  passed_at: Date | null;
-  /** Whether any succeeded private-split job failed a guardrail. */
-  failed: boolean;
-}
-
-/** What private verification said of each submission that has a private result. */
-export async function privateOutcomes(db: Queryable, collabId: number, privateSplits: string[]): Promise<PrivateOutcomeRow[]> {
-  if (!privateSplits.length) return [];
-  return db.query<PrivateOutcomeRow>(
-    `select r.submission_id, min(r.created_at) filter (where r.guardrails_passed) as passed_at, bool_or(not r.guardrails_passed) as failed
-     from results r join jobs j on j.id = r.job_id
-     where r.collaboration_id = $1 and j.collaboration_id = $1 and r.split = any($2::text[]) and j.state in ('succeeded', 'guardrail_failed')
-     group by r.submission_id`,
-    [collabId, privateSplits]);
-}
-
 export interface StandingRow {
   id: number;
   invalid_by: number | null;
@@ -93,11 +74,3 @@ export async function standingRows(db: Queryable, collabId: number, ids: number[
     [collabId, ids]);
 }
 
-/** Submissions with a private-split job still queued or running: their verification is on its way. */
-export async function pendingPrivateJobs(db: Queryable, collabId: number, privateSplits: string[]): Promise<number[]> {
-  if (!privateSplits.length) return [];
-  const rows = await db.query<{ submission_id: number }>(
-    `select distinct submission_id from jobs where collaboration_id = $1 and split = any($2::text[]) and state in ('queued', 'running')`,
-    [collabId, privateSplits]);
-  return rows.map((r) => r.submission_id);
-}

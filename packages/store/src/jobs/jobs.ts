@@ -129,6 +129,11 @@ export async function findJobView(db: Queryable, collabId: number, jobId: number
 
 export interface JobFilter {
   states?: JobState[];
+  /**
+   * Filter `states` on the state participants are shown (decision 0087): a private job that ended
+   * after this time (the last release time) reads as running. Unset: the real state (organizers).
+   */
+  privateReleasedUpTo?: Date;
   submissionId?: number;
   split?: string;
   overdue?: boolean;
@@ -143,7 +148,12 @@ export async function listJobViews(db: Queryable, collabId: number, f: JobFilter
   const where = ['j.collaboration_id = $1'];
   const args: unknown[] = [collabId];
   const arg = (v: unknown) => `$${args.push(v)}`;
-  if (f.states) where.push(`j.state = any(${arg(f.states)}::text[])`);
+  if (f.states) {
+    const shown = f.privateReleasedUpTo
+      ? `(case when j.visibility = 'private' and j.finished_at > ${arg(f.privateReleasedUpTo)}::timestamptz then 'running' else j.state end)`
+      : 'j.state';
+    where.push(`${shown} = any(${arg(f.states)}::text[])`);
+  }
   if (f.submissionId !== undefined) where.push(`j.submission_id = ${arg(f.submissionId)}`);
   if (f.split !== undefined) where.push(`j.split = ${arg(f.split)}`);
   if (f.overdue !== undefined) where.push(f.overdue ? 'j.overdue_at is not null' : 'j.overdue_at is null');
