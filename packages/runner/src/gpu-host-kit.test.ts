@@ -117,13 +117,13 @@ describe('the GPU-host kit runs an offline job without the machine\'s Node', { s
     assert.match(r.stderr, /sandbox: ON \(bubblewrap [^,]+, from the kit[^,]*, [^)]*\.cache\/bubblewrap-[^)]*bwrap\)/);
     assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { outcome: 'succeeded', reason: null });
 
-    // The checkout's node_modules: the kit's packages and the workspace links, nothing heavy.
+    // The checkout's node_modules: the kit's packages and the workspace links (every packages/*, web included: links, not their dependencies), nothing heavy.
     const nm = join(repo, 'node_modules');
     assert.ok(existsSync(join(nm, '.agora-gpu-host-kit')));
     const names = readdirSync(nm).filter((n) => !n.startsWith('.'));
-    for (const heavy of ['typescript', 'playwright-core', '@electric-sql', 'pg', 'hono']) assert.ok(!names.includes(heavy), `${heavy} is not shipped`);
+    for (const heavy of ['typescript', 'playwright-core', '@electric-sql', 'pg', 'hono', 'react', 'vite']) assert.ok(!names.includes(heavy), `${heavy} is not shipped`);
     assert.ok(['tar', 'yaml', 'zod', '@agora'].every((n) => names.includes(n)), names.join(' '));
-    assert.deepEqual(readdirSync(join(nm, '@agora')).sort(), ['cli', 'core', 'mcp', 'runner', 'sdk', 'server', 'store']);
+    assert.deepEqual(readdirSync(join(nm, '@agora')).sort(), ['cli', 'core', 'mcp', 'runner', 'sdk', 'server', 'store', 'web']);
 
     // The result was made by the kit's Node in the kit's sandbox.
     const body = JSON.parse(readFileSync(join(jobDir, 'result.json'), 'utf8'));
